@@ -1,0 +1,41 @@
+# persona: `make reports` renders every notebook on the built-in simulated data; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+PRESET ?= default
+SEED ?= 0
+OUT ?= reports
+export OPENBLAS_NUM_THREADS := 1
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup reports test bench lint clean
+
+setup: $(STAMP)
+
+# Reinstalls when pyproject.toml changes; rfc3987-syntax only slows every jsonschema import
+# (1-2.5 s per kernel and per papermill call, ../shared/TOOLCHAIN.md) and nothing here needs it.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --prefer-binary -e '.[dev]'
+	-$(BIN)/python -m pip uninstall -q -y rfc3987-syntax
+	$(BIN)/python -m ipykernel install --sys-prefix --name persona --display-name "Python (persona)" \
+		--env OPENBLAS_NUM_THREADS 1 > /dev/null
+	@touch $(STAMP)
+
+reports: setup
+	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax tests notebooks
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check persona_lib tests benchmarks
+	$(BIN)/ruff format --check persona_lib tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

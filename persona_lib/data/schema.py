@@ -1,0 +1,162 @@
+"""The canonical tables: column names, dtypes, allowed categories and validation.
+
+Every module reads column names from here, so one concept has one name everywhere
+(`user_id`, `title_id`, `artwork_id`, `ts`, ...). `validate` turns a frame from any source
+(the simulator, a user's CSV or Parquet logs) into the canonical dtypes or raises a
+`SchemaError` that names the source, the table, the column and the offending rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+GENRES: tuple[str, ...] = (
+    "Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama", "Family",
+    "Fantasy", "Horror", "Romance", "Sci-Fi", "Thriller", "Reality", "Anime", "Music",
+)  # fmt: skip
+LANGUAGES: tuple[str, ...] = ("en", "es", "pt", "fr", "de", "ja", "ko", "hi")
+COUNTRIES: tuple[str, ...] = ("US", "MX", "BR", "FR", "DE", "JP", "KR", "IN", "GB", "ES")
+DEVICES: tuple[str, ...] = ("tv", "mobile", "tablet", "web")
+PLANS: tuple[str, ...] = ("ads", "basic", "standard", "premium")
+KINDS: tuple[str, ...] = ("movie", "series")
+MATURITIES: tuple[str, ...] = ("all", "7+", "13+", "16+", "18+")
+EVENT_TYPES: tuple[str, ...] = (
+    "impression",  # a tile was on screen
+    "hover",  # the member focused the tile (TV focus, pointer hover, long press)
+    "scroll_past",  # the member moved on from a tile without acting on it
+    "click",  # the member opened the title's details
+    "play_start",
+    "play_stop",  # carries watch_s; completion = watch_s against the runtime
+    "rewatch",  # a play of a title this member had already completed
+    "search",  # the member searched; title_id is the title the search led to
+)
+BILLING_STATUSES: tuple[str, ...] = ("new", "renewed", "churned", "payment_failed", "reactivated")
+ARTWORK_ATTRIBUTES: tuple[str, ...] = (
+    "face", "smile", "dark_tone", "action", "romance", "ensemble", "text",
+)  # fmt: skip
+
+NO_ARTWORK = -1  # artwork_id of an event whose artwork is unknown (e.g. a user's own logs)
+MAX_WATCH_S = 12 * 3600  # one uninterrupted play longer than 12 hours is not plausible
+MAX_DWELL_MS = np.iinfo(np.uint16).max  # 65.5 s on one tile; members give up after 60-90 s
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its dtype, allowed values and whether nulls are allowed."""
+
+    name: str
+    dtype: str  # "int32", "int16", "int8", "uint16", "float32", "bool", "str", "datetime", "category"
+    categories: tuple[str, ...] | None = None
+    nullable: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+    references: str | None = None  # "table.column" this key must exist in
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table: its ordered columns and its primary key (unique when it is one column)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+TS_UNIT = "ms"  # every timestamp is datetime64[ms]: exact, compact and the same in Parquet
+
+TABLES: dict[str, TableSpec] = {
+    "titles": TableSpec(
+        "titles",
+        (
+            Column("title_id", "int32", min_value=0),
+            Column("name", "str"),
+            Column("kind", "category", KINDS),
+            Column("genres", "str"),  # pipe-separated, each one of GENRES
+            Column("language", "category", LANGUAGES),
+            Column("release_year", "int16", min_value=1900, max_value=2100),
+            Column("runtime_min", "int16", min_value=1, max_value=600),  # movie or one episode
+            Column("n_episodes", "int16", min_value=1, max_value=10_000),
+            Column("maturity", "category", MATURITIES),
+            Column("synopsis", "str"),
+        ),
+        key=("title_id",),
+    ),
+    "artworks": TableSpec(
+        "artworks",
+        (
+            Column("artwork_id", "int32", min_value=0),
+            Column("title_id", "int32", min_value=0, references="titles.title_id"),
+            *(Column(a, "bool") for a in ARTWORK_ATTRIBUTES),
+        ),
+        key=("artwork_id",),
+    ),
+    "users": TableSpec(
+        "users",
+        (
+            Column("user_id", "int32", min_value=0),
+            Column("signup_ts", "datetime"),
+            Column("country", "category", COUNTRIES),
+            Column("language", "category", LANGUAGES),
+            Column("plan", "category", PLANS),
+            Column("price", "float32", min_value=0, max_value=1000),
+            Column("preferred_device", "category", DEVICES),
+        ),
+        key=("user_id",),
+    ),
+    "events": TableSpec(
+        "events",
+        (
+            Column("event_id", "int32", min_value=0),
+            Column("ts", "datetime"),
+            Column("user_id", "int32", min_value=0, references="users.user_id"),
+            Column("session_id", "int32", min_value=0),
+            Column("device", "category", DEVICES),
+            Column("event_type", "category", EVENT_TYPES),
+            Column("title_id", "int32", min_value=0, references="titles.title_id"),
+            Column("artwork_id", "int32", min_value=NO_ARTWORK, references="artworks.artwork_id"),
+            Column("row_id", "category"),  # open set: "popular", "genre:Drama", "search", ...
+            Column("row_position", "int8", min_value=0),
+            Column("col_position", "int8", min_value=0),
+            Column("dwell_ms", "uint16", min_value=0, max_value=MAX_DWELL_MS),
+            Column("watch_s", "float32", nullable=True, min_value=0, max_value=MAX_WATCH_S),
+        ),
+        key=("event_id",),
+    ),
+    "billing": TableSpec(
+        "billing",
+        (
+            Column("user_id", "int32", min_value=0, references="users.user_id"),
+            Column("period_start", "datetime"),
+            Column("plan", "category", PLANS),
+            Column("price", "float32", min_value=0, max_value=1000),
+            Column("status", "category", BILLING_STATUSES),
+        ),
+        key=("user_id", "period_start"),
+    ),
+    "notifications": TableSpec(
+        "notifications",
+        (
+            Column("user_id", "int32", min_value=0, references="users.user_id"),
+            Column("ts", "datetime"),
+            Column("hour", "int8", min_value=0, max_value=23),
+            Column("opened", "bool"),
+        ),
+        key=("user_id", "ts"),
+    ),
+}
+
+# Columns whose timestamps must fall inside the data window when one is given.
+WINDOWED_TS = {"events": "ts", "billing": "period_start", "notifications": "ts"}
