@@ -1,0 +1,85 @@
+"""Benchmark and calibration of the simulated world: prints one JSON line per preset.
+
+Each preset runs in a fresh subprocess so its peak RSS is its own. ``cpu_seconds`` (process
+time) is reported beside wall-clock seconds because a busy shared machine inflates the latter.
+Run with
+``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_simulate.py --presets smoke default [large]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def calibration(world) -> dict:
+    """Headline behaviour figures to compare with the public targets."""
+    events = world.events
+    etype = events["event_type"]
+    n_imp = int((etype == "impression").sum())
+    stops = events[etype == "play_stop"]
+    hours = stops["watch_s"].astype("float64")
+    churn = world.truth.tables["monthly_churn"]
+    renewals = int(churn["renewals"].sum())
+    lost = int(churn["churned"].sum() + churn["payment_failed"].sum())
+    plays = int((etype == "play_start").sum())
+    sessions = int(events["session_id"].nunique())
+    return {
+        "monthly_churn_pct": round(100 * lost / max(renewals, 1), 3),
+        "involuntary_share_of_churn": round(int(churn["payment_failed"].sum()) / max(lost, 1), 3),
+        "play_rate_per_impression_pct": round(100 * plays / max(n_imp, 1), 3),
+        "click_rate_per_impression_pct": round(
+            100 * int((etype == "click").sum()) / max(n_imp, 1), 3),
+        "search_share_of_hours": round(float(hours[stops["row_id"] == "search"].sum()
+                                             / max(hours.sum(), 1e-9)), 3),
+        "events_per_session": round(len(events) / max(sessions, 1), 2),
+        "sessions_without_play_pct": round(
+            100 * (1 - events.loc[etype == "play_start", "session_id"].nunique() / sessions), 2),
+        "rewatch_share_of_plays": round(int((etype == "rewatch").sum()) / max(plays, 1), 3),
+        "truth_play_rate_per_impression_pct": round(
+            100 * float(world.truth.tables["impressions"]["p_play"].mean()), 3),
+    }
+
+
+def run_one(preset: str) -> dict:
+    """Simulate one preset in this process and measure it."""
+    from persona_lib.data.simulate import simulate
+    from persona_lib.data.simulate_config import load_preset
+
+    config = load_preset(preset)
+    start, cpu = time.perf_counter(), time.process_time()
+    world = simulate(config)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    n = len(world.events)
+    return {"preset": preset, "users": config.n_users, "titles": config.n_titles,
+            "days": config.n_days, "events": n, "seconds": round(seconds, 2),
+            "events_per_second": round(n / seconds), "cpu_seconds": round(cpu, 2),
+            "events_per_cpu_second": round(n / cpu),
+            "bytes_per_event": round(world.events.memory_usage(deep=True).sum() / n, 2),
+            **calibration(world)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", nargs="+", default=["smoke", "default"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_one(args.child)))
+        return
+    for preset in args.presets:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out = subprocess.run([sys.executable, __file__, "--child", preset], check=True,
+                             capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        result["peak_rss_mb"] = round(max(peak, before) / 1024, 1)  # Linux: KiB
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""Small Altair chart helpers for the notebooks.
+
+Every helper takes an already aggregated frame, requires a title and axis titles, and refuses
+frames over `MAX_ROWS` rows so that a report never embeds raw event logs. Quantitative axes must
+name their unit in parentheses or brackets, e.g. ``"Play rate (%)"`` or ``"Revenue [USD]"``.
+The helpers are pure: they return an ``alt.Chart`` and display nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+__all__ = ["MAX_ROWS", "bar_chart", "funnel_chart", "heatmap", "line_chart"]
+
+MAX_ROWS = 5_000
+WIDTH = 480
+HEIGHT = 300
+_UNIT = re.compile(r"\(.+\)|\[.+\]")
+
+
+def _field_type(frame: pd.DataFrame, column: str, numeric_as: str = "quantitative") -> str:
+    """Return the Vega-Lite type of a column from its dtype."""
+    dtype = frame[column].dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "nominal"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return numeric_as
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "temporal"
+    return "nominal"
+
+
+def _check(
+    frame: pd.DataFrame, columns: Sequence[str | None], title: str, axis_titles: dict[str, str]
+) -> None:
+    """Refuse unaggregated frames, unknown columns and missing titles, with a clear message."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if len(frame) > MAX_ROWS:
+        raise ValueError(
+            f"chart {title!r} got {len(frame):,} rows; aggregate to at most {MAX_ROWS:,} rows "
+            "before charting (e.g. frame.groupby(...).agg(...))"
+        )
+    missing = [c for c in columns if c is not None and c not in frame.columns]
+    if missing:
+        raise KeyError(f"chart {title!r}: columns {missing} not in frame {list(frame.columns)}")
+    for role, text in {"title": title, **axis_titles}.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"chart needs a non-empty {role}, got {text!r}")
+
+
+def _require_unit(axis: str, text: str, field_type: str) -> None:
+    """Quantitative axes must state their unit: '(%)', '(users)', '[USD]'."""
+    if field_type == "quantitative" and not _UNIT.search(text):
+        raise ValueError(
+            f"{axis} {text!r} is quantitative and needs a unit in parentheses, e.g. 'Play rate (%)'"
+        )
+
+
+def _channel(frame: pd.DataFrame, column: str, title: str, numeric_as: str = "quantitative"):
+    """Keyword arguments of an encoding channel: field, type and title, with the unit check."""
+    field_type = _field_type(frame, column, numeric_as)
+    _require_unit(f"axis title for {column!r}", title, field_type)
+    return {"field": column, "type": field_type, "title": title}
+
+
+def _tooltip(frame: pd.DataFrame, pairs: Sequence[tuple[str | None, str | None]]) -> list:
+    """Tooltip entries for the non-empty (column, title) pairs."""
+    return [
+        alt.Tooltip(column, type=_field_type(frame, column), title=title)
+        for column, title in pairs
+        if column is not None
+    ]
+
+
+def bar_chart(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    color: str | None = None,
+    color_title: str | None = None,
+    sort: str | Sequence[str] | None = "-y",
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.Chart:
+    """Vertical bars of `y` per category `x` (numeric `x` is treated as ordered categories).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Aggregated rows (at most `MAX_ROWS`), with columns `x`, `y` and optionally `color`.
+    x, y : str
+        Category column and value column.
+    title, x_title, y_title : str
+        Chart title and axis titles; `y_title` needs a unit, e.g. ``"Plays (count)"``.
+    color, color_title : str, optional
+        Column that colours (and stacks) the bars, and its legend title.
+    sort : str or list of str or None, default "-y"
+        Order of the categories: ``"-y"`` by descending value, a list of categories, or None
+        to keep the frame order.
+    width, height : int
+        Size in pixels.
+
+    Returns
+    -------
+    alt.Chart
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"genre": ["drama", "comedy"], "plays": [30, 12]})
+    >>> chart = bar_chart(frame, "genre", "plays", "Plays by genre", "Genre", "Plays (count)")
+    """
+    _check(frame, [x, y, color], title, {"x_title": x_title, "y_title": y_title})
+    encoding = {
+        "x": alt.X(**_channel(frame, x, x_title, "ordinal"), sort=sort),
+        "y": alt.Y(**_channel(frame, y, y_title)),
+        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (color, color_title)]),
+    }
+    if color is not None:
+        encoding["color"] = alt.Color(color, title=color_title or color)
+    return alt.Chart(frame, title=title, width=width, height=height).mark_bar().encode(**encoding)
+
+
+def line_chart(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    color: str | None = None,
+    color_title: str | None = None,
+    points: bool = True,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.Chart:
+    """Lines of `y` over `x` (a number or a date), one line per `color` value.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Aggregated rows (at most `MAX_ROWS`), with columns `x`, `y` and optionally `color`.
+    x, y : str
+        Horizontal and vertical columns.
+    title, x_title, y_title : str
+        Chart title and axis titles; quantitative axes need a unit, e.g. ``"Day (days)"``.
+    color, color_title : str, optional
+        Column that splits the lines, and its legend title.
+    points : bool, default True
+        Mark each observation with a point.
+    width, height : int
+        Size in pixels.
+
+    Returns
+    -------
+    alt.Chart
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"k": [1, 5, 10], "recall": [0.1, 0.3, 0.4]})
+    >>> chart = line_chart(frame, "k", "recall", "Recall by k", "k (items)", "Recall (fraction)")
+    """
+    _check(frame, [x, y, color], title, {"x_title": x_title, "y_title": y_title})
+    encoding = {
+        "x": alt.X(**_channel(frame, x, x_title)),
+        "y": alt.Y(**_channel(frame, y, y_title)),
+        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (color, color_title)]),
+    }
+    if color is not None:
+        encoding["color"] = alt.Color(color, title=color_title or color)
+    chart = alt.Chart(frame, title=title, width=width, height=height)
+    return chart.mark_line(point=points).encode(**encoding)
+
+
+def heatmap(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    value: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    value_title: str,
+    scheme: str = "blues",
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.Chart:
+    """Grid of `value` coloured by magnitude over the categories `x` and `y`.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per cell (at most `MAX_ROWS`), with columns `x`, `y` and `value`.
+    x, y : str
+        Category columns (numbers are treated as ordered categories).
+    value : str
+        Numeric column shown as colour.
+    title, x_title, y_title, value_title : str
+        Chart, axis and legend titles; `value_title` needs a unit, e.g. ``"Plays (count)"``.
+    scheme : str, default "blues"
+        Vega colour scheme.
+    width, height : int
+        Size in pixels.
+
+    Returns
+    -------
+    alt.Chart
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"hour": [0, 0, 1], "day": ["Mon", "Tue", "Mon"], "plays": [3, 4, 5]})
+    >>> chart = heatmap(frame, "hour", "day", "plays", "Plays by hour", "Hour (h)", "Day",
+    ...                 "Plays (count)")
+    """
+    _check(
+        frame,
+        [x, y, value],
+        title,
+        {"x_title": x_title, "y_title": y_title, "value_title": value_title},
+    )
+    encoding = {
+        "x": alt.X(**_channel(frame, x, x_title, "ordinal")),
+        "y": alt.Y(**_channel(frame, y, y_title, "ordinal")),
+        "color": alt.Color(**_channel(frame, value, value_title), scale=alt.Scale(scheme=scheme)),
+        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (value, value_title)]),
+    }
+    chart = alt.Chart(frame, title=title, width=width, height=height)
+    return chart.mark_rect().encode(**encoding)
+
+
+def funnel_chart(
+    frame: pd.DataFrame,
+    stage: str,
+    count: str,
+    title: str,
+    x_title: str,
+    y_title: str = "Stage",
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """Horizontal funnel: one bar per stage in frame order, labelled with % of the first stage.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per stage, first stage first, with columns `stage` and `count`.
+    stage, count : str
+        Stage name column and numeric size column.
+    title, x_title : str
+        Chart title and the count axis title with its unit, e.g. ``"Users (count)"``.
+    y_title : str, default "Stage"
+        Stage axis title.
+    width, height : int
+        Size in pixels.
+
+    Returns
+    -------
+    alt.LayerChart
+        Bars layered with text labels; the share of the first stage is in ``pct_of_first``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"stage": ["impression", "click", "play"], "users": [100, 40, 25]})
+    >>> chart = funnel_chart(frame, "stage", "users", "Discovery funnel", "Users (count)")
+    """
+    _check(frame, [stage, count], title, {"x_title": x_title, "y_title": y_title})
+    _require_unit(f"axis title for {count!r}", x_title, _field_type(frame, count))
+    first = frame[count].iloc[0] if len(frame) else 0
+    share = frame[count] / first * 100 if first else frame[count] * 0.0
+    data = frame[[stage, count]].assign(
+        pct_of_first=share.round(1), label=share.map(lambda pct: f"{pct:.1f}%")
+    )
+    order = list(data[stage])
+    base = alt.Chart(data).encode(
+        y=alt.Y(stage, type="nominal", title=y_title, sort=order),
+        x=alt.X(count, type="quantitative", title=x_title),
+        tooltip=[
+            alt.Tooltip(stage, type="nominal", title=y_title),
+            alt.Tooltip(count, type="quantitative", title=x_title),
+            alt.Tooltip("pct_of_first", type="quantitative", title="Share of first stage (%)"),
+        ],
+    )
+    labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("label", type="nominal"))
+    return alt.layer(base.mark_bar(), labels, title=title, width=width, height=height)

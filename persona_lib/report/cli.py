@@ -1,0 +1,194 @@
+"""The ``persona`` command: render reports, validate a data file, simulate a world.
+
+Heavy modules (papermill, the data layer) are imported inside each command so that
+``persona --help`` stays fast and one command's missing dependency does not break the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "parse_scalar"]
+
+PRESETS = ("smoke", "default", "large")
+_EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
+TABLES = ("events", "titles", "artworks", "users", "billing", "notifications")
+
+
+def parse_scalar(text: str) -> str | int | float | bool | None:
+    """Parse a ``-p NAME VALUE`` value as a YAML scalar: int, float, bool, null or str.
+
+    Anything that YAML reads as a non-scalar (list, mapping, date) stays the original string.
+
+    Examples
+    --------
+    >>> [parse_scalar(v) for v in ["3", "0.5", "1e-3", "true", "null", "abc", "2024-01-01"]]
+    [3, 0.5, 0.001, True, None, 'abc', '2024-01-01']
+    """
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if value is None and text.strip() not in {"null", "Null", "NULL", "~"}:
+        return text  # an empty string is a string, not None
+    if isinstance(value, str) and _EXPONENT.fullmatch(text.strip()):
+        return float(text)  # YAML 1.1 reads "1e-3" as a string; a learning rate it is
+    return value if value is None or isinstance(value, (bool, int, float, str)) else text
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="persona", description="Render reports, validate a data file, simulate a world."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="execute the notebooks and write HTML reports")
+    run.add_argument("--preset", choices=PRESETS, default="default")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--only", nargs="+", metavar="NAME", help="e.g. 01_data_signals or 01")
+    run.add_argument("--out", default="reports", help="output folder (default: reports)")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="extra notebook parameter (YAML scalar)",
+    )
+    run.add_argument("--notebooks", default=None, help="folder of NN_*.ipynb (default: notebooks)")
+    run.add_argument("--hide-code", action="store_true", help="leave code cells out of reports")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    validate = commands.add_parser("validate", help="check a CSV or Parquet file against a schema")
+    validate.add_argument("path")
+    validate.add_argument("--table", choices=TABLES, required=True)
+
+    simulate = commands.add_parser("simulate", help="simulate (or load the cached) world")
+    simulate.add_argument("--preset", choices=PRESETS, required=True)
+    simulate.add_argument("--seed", type=int, required=True)
+    simulate.add_argument("--data-dir", default=None)
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from persona_lib.report.runner import run_notebooks
+
+    overrides = {name: parse_scalar(value) for name, value in args.parameter}
+    try:
+        result = run_notebooks(
+            preset=args.preset,
+            seed=args.seed,
+            out_dir=args.out,
+            only=args.only,
+            parameters=overrides,
+            notebooks_dir=args.notebooks,
+            hide_code=args.hide_code,
+            progress=not args.no_progress,
+        )
+    except ValueError as exc:
+        print(f"persona run: {exc}", file=sys.stderr)
+        return 2
+    if not result.notebooks:
+        print("persona run: no notebooks named NN_*.ipynb found", file=sys.stderr)
+        return 2
+    print(f"{len(result.notebooks)} notebooks in {result.duration_s:.1f} s -> {result.index}")
+    for nb in result.notebooks:
+        if nb.status != "ok":
+            print(f"FAILED {nb.name}: {nb.error}", file=sys.stderr)
+    if result.failed:
+        print(
+            f"persona run: {len(result.failed)} failed: {', '.join(result.failed)}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def _read_frame(path: Path, table: str):
+    """Load with the data layer's loader when it exists, else plain pandas by extension."""
+    try:
+        from persona_lib.data.datasets import load_table
+    except ImportError:
+        import pandas as pd
+
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    return load_table(path, table)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from persona_lib.data.schema import SchemaError, validate
+
+    path = Path(args.path)
+    if not path.is_file():
+        print(f"persona validate: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        frame = _read_frame(path, args.table)
+        validate(frame, args.table, source=str(path))
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    except ValueError as exc:  # e.g. a file type the loader does not read
+        print(f"persona validate: {exc}", file=sys.stderr)
+        return 2
+    print(f"ok: {len(frame):,} rows x {frame.shape[1]} columns, table {args.table}, {path}")
+    return 0
+
+
+def _describe(world: Any) -> str:
+    """One-line summary of whatever the simulator returned: row counts of its frames."""
+    import pandas as pd
+
+    tables = world if isinstance(world, dict) else getattr(world, "tables", None)
+    if isinstance(tables, dict):
+        items = tables.items()
+    else:
+        items = vars(world).items() if hasattr(world, "__dict__") else []
+    sizes = [f"{name} {len(value):,}" for name, value in items if isinstance(value, pd.DataFrame)]
+    return ", ".join(sizes) if sizes else type(world).__name__
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from persona_lib.data.world import load_or_simulate
+
+    kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
+    world = load_or_simulate(args.preset, random_state=args.seed, **kwargs)
+    print(f"preset {args.preset}, seed {args.seed}: {_describe(world)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``persona`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; defaults to ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 when notebooks failed or the data is invalid,
+        2 on usage errors.
+
+    Examples
+    --------
+    >>> main(["run", "--preset", "smoke", "--only", "01"])  # doctest: +SKIP
+    0
+    """
+    args = _build_parser().parse_args(argv)
+    command = {"run": _cmd_run, "validate": _cmd_validate, "simulate": _cmd_simulate}
+    return command[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

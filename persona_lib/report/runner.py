@@ -1,0 +1,386 @@
+"""Render every numbered notebook into a folder of offline HTML reports.
+
+``run_notebooks`` executes ``notebooks/NN_*.ipynb`` in order with papermill, in this process
+(one kernel per notebook), then writes per notebook the executed ``.ipynb``, the ``.html``
+report and picks up the ``.metrics.json`` it recorded; finally ``index.html`` and ``run.json``.
+A failing notebook does not stop the others: its partial output is still exported.
+
+Measured cost on a 2-core machine: about 0.7 s per notebook for papermill and the kernel's
+start and shutdown (a one-cell notebook takes 0.66-0.80 s), export 0.015 s a report with the
+exporter warm; the first export in a process adds ~0.4 s (templates) and, if it has charts,
+~1.6 s to build vl-convert's bundle. A report with charts weighs ~1.2 MB (0.9 MB of it the
+inlined bundle), one without ~265 KB (JupyterLab's CSS).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import nbformat
+
+from persona_lib.data.io import write_json, write_text
+from persona_lib.report.export import export_html
+from persona_lib.report.metrics import metrics_path, read_metrics
+
+__all__ = ["NotebookResult", "RunResult", "discover_notebooks", "run_notebooks"]
+
+KEY_PACKAGES = (
+    "persona",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "implicit",
+    "lightgbm",
+    "pyarrow",
+    "altair",
+    "vl-convert-python",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+)
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """Outcome of one notebook: status, timings, metrics and the files written."""
+
+    name: str
+    status: str  # "ok" or "failed"
+    execute_s: float
+    export_s: float
+    ipynb: str | None
+    html: str | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of the fields."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of a run: one `NotebookResult` per notebook plus the index and run files."""
+
+    out_dir: str
+    notebooks: tuple[NotebookResult, ...]
+    index: str
+    run_json: str
+    duration_s: float
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the notebooks that raised."""
+        return [nb.name for nb in self.notebooks if nb.status != "ok"]
+
+    @property
+    def ok(self) -> bool:
+        """True when every notebook ran to the end."""
+        return not self.failed
+
+
+def _default_notebooks_dir() -> Path:
+    """``./notebooks`` if present, else the ``notebooks`` folder beside the package."""
+    here = Path.cwd() / "notebooks"
+    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def _matches(path: Path, name: str) -> bool:
+    """True if `name` is the stem, the stem without its number, the number or the file name."""
+    number, _, topic = path.stem.partition("_")
+    return name in {path.stem, path.name, topic, number}
+
+
+def discover_notebooks(
+    notebooks_dir: str | os.PathLike | None = None, only: list[str] | None = None
+) -> list[Path]:
+    """Return the numbered notebooks ``NN_*.ipynb`` in order, optionally only some of them.
+
+    Parameters
+    ----------
+    notebooks_dir : path, optional
+        Folder to search; defaults to ``./notebooks`` or the repository's ``notebooks``.
+    only : list of str, optional
+        Names to keep: ``"01_data_signals"``, ``"data_signals"`` or ``"01"``.
+
+    Returns
+    -------
+    list of Path
+
+    Raises
+    ------
+    ValueError
+        If a name in `only` matches no notebook.
+
+    Examples
+    --------
+    >>> discover_notebooks("notebooks", only=["01"])  # doctest: +SKIP
+    [PosixPath('notebooks/01_data_signals.ipynb')]
+    """
+    folder = Path(notebooks_dir) if notebooks_dir is not None else _default_notebooks_dir()
+    paths = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    if not only:
+        return paths
+    unknown = [name for name in only if not any(_matches(p, name) for p in paths)]
+    if unknown:
+        raise ValueError(f"no notebook named {unknown} in {folder}; have {[p.stem for p in paths]}")
+    return [p for p in paths if any(_matches(p, name) for name in only)]
+
+
+def _execute(path: Path, out_dir: Path, parameters: dict[str, Any], progress: bool) -> str | None:
+    """Execute one notebook into ``<out_dir>/<stem>.ipynb``; return the error text or None."""
+    import papermill
+
+    target = out_dir / f"{path.stem}.ipynb"
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{path.stem}.") as tmp:
+        scratch = Path(tmp) / target.name
+        error = None
+        try:
+            papermill.execute_notebook(
+                str(path),
+                str(scratch),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(path.parent),
+                progress_bar={"desc": path.stem, "leave": False} if progress else False,
+            )
+        except papermill.PapermillExecutionError as exc:
+            error = f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel death, missing kernel, bad notebook: report, go on
+            error = f"{type(exc).__name__}: {exc}"
+        if scratch.exists():
+            nb = nbformat.read(scratch, as_version=4)
+            nb.metadata.setdefault("papermill", {})["output_path"] = str(target)
+            write_text(nbformat.writes(nb), target)
+    return error
+
+
+def _run_one(
+    path: Path, out_dir: Path, parameters: dict[str, Any], hide_code: bool, progress: bool
+) -> NotebookResult:
+    """Execute, export and collect the metrics of one notebook."""
+    metrics_file = metrics_path(path.stem, out_dir)
+    ipynb, html_file = out_dir / f"{path.stem}.ipynb", out_dir / f"{path.stem}.html"
+    for stale in (metrics_file, ipynb, html_file):
+        stale.unlink(missing_ok=True)  # never show an earlier run's output as this run's
+    start = time.perf_counter()
+    error = _execute(path, out_dir, parameters, progress)
+    execute_s = time.perf_counter() - start
+    html_path, export_s = None, 0.0
+    if ipynb.exists():
+        start = time.perf_counter()
+        try:
+            html_path = export_html(ipynb, html_file, hide_code=hide_code)
+        except Exception as exc:
+            error = error or f"export failed: {type(exc).__name__}: {exc}"
+        export_s = time.perf_counter() - start
+    try:
+        metrics = read_metrics(metrics_file) if metrics_file.exists() else {}
+    except ValueError as exc:
+        metrics, error = {}, error or f"unreadable metrics: {exc}"
+    return NotebookResult(
+        name=path.stem,
+        status="failed" if error else "ok",
+        execute_s=round(execute_s, 3),
+        export_s=round(export_s, 3),
+        ipynb=ipynb.name if ipynb.exists() else None,
+        html=html_path.name if html_path else None,
+        metrics=metrics,
+        error=error,
+    )
+
+
+def _package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages that shape the results."""
+    versions: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _git_commit(folder: Path) -> str | None:
+    """``git rev-parse HEAD`` of the folder's repository, or None outside git."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else None
+
+
+def _format_value(value: Any) -> str:
+    """Short human form of a metric value."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def _index_row(nb: NotebookResult) -> str:
+    """One escaped table row of the index page."""
+    esc = html.escape
+    name = esc(nb.name)
+    label = f"{name} (partial report)" if nb.status != "ok" else name
+    link = f'<a href="{esc(quote(nb.html))}">{label}</a>' if nb.html else name
+    figures = "".join(
+        f"<li><code>{esc(str(key))}</code> {esc(_format_value(value))}</li>"
+        for key, value in nb.metrics.items()
+    )
+    error = f'<pre class="error">{esc(nb.error)}</pre>' if nb.error else ""
+    return (
+        f'<tr class="{esc(nb.status)}"><td>{link}</td><td>{esc(nb.status)}</td>'
+        f'<td class="num">{nb.execute_s + nb.export_s:.1f} s</td>'
+        f"<td><ul>{figures}</ul>{error}</td></tr>"
+    )
+
+
+_INDEX_CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 64rem; padding: 0 1rem;
+       color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; }
+td { vertical-align: top; }
+td.num { text-align: right; white-space: nowrap; }
+tr.failed td:nth-child(2), pre.error { color: #b00020; }
+ul { margin: 0; padding-left: 1rem; }
+pre.error { white-space: pre-wrap; margin: .3rem 0 0; }
+.meta { color: #555; }
+"""
+
+
+def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
+    """The index page: one row per notebook with status, duration, figures and link."""
+    esc = html.escape
+    failed = [nb.name for nb in results if nb.status != "ok"]
+    summary = f"{len(results) - len(failed)} of {len(results)} notebooks ran" + (
+        f"; failed: {', '.join(failed)}" if failed else ""
+    )
+    params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())
+    rows = "\n".join(_index_row(nb) for nb in results)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>persona reports</title><style>{_INDEX_CSS}</style></head>
+<body><h1>persona reports</h1>
+<p class="meta">{esc(summary)}. Parameters: {esc(params)}. Finished {esc(run["finished_at"])},
+commit {esc(str(run["git_commit"]))}, {run["duration_s"]:.1f} s in total.</p>
+<table><thead><tr><th>Notebook</th><th>Status</th><th>Duration</th>
+<th>Headline figures</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></body></html>
+"""
+
+
+def _run_record(
+    base: dict[str, Any],
+    results: list[NotebookResult],
+    folder: Path,
+    started: float,
+    duration_s: float,
+) -> dict[str, Any]:
+    """The JSON-safe content of run.json."""
+    return {
+        "parameters": base,
+        "seeds": {"SEED": base.get("SEED")},
+        "started_at": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(duration_s, 3),
+        "git_commit": _git_commit(folder),
+        "packages": _package_versions(),
+        "notebooks": [nb.to_dict() for nb in results],
+        "failed": [nb.name for nb in results if nb.status != "ok"],
+    }
+
+
+def run_notebooks(
+    preset: str = "default",
+    seed: int = 0,
+    out_dir: str | os.PathLike = "reports",
+    only: list[str] | None = None,
+    parameters: dict[str, Any] | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
+    hide_code: bool = False,
+    progress: bool = True,
+) -> RunResult:
+    """Execute the numbered notebooks and write their reports, ``index.html`` and ``run.json``.
+
+    Parameters
+    ----------
+    preset : str, default "default"
+        Passed to every notebook as ``PRESET``.
+    seed : int, default 0
+        Passed as ``SEED``.
+    out_dir : path, default "reports"
+        Output folder; notebooks get its absolute path as ``OUT_DIR``.
+    only : list of str, optional
+        Run only these notebooks (``"01_data_signals"``, ``"data_signals"`` or ``"01"``).
+    parameters : dict, optional
+        Extra or overriding notebook parameters, e.g. ``{"N_USERS": 500}``.
+    notebooks_dir : path, optional
+        Where ``NN_*.ipynb`` live; defaults to ``./notebooks`` or the repository's.
+    hide_code : bool, default False
+        Leave input cells out of the HTML reports.
+    progress : bool, default True
+        Show tqdm bars (notebooks, and cells within each notebook) on stderr.
+
+    Returns
+    -------
+    RunResult
+        Per-notebook outcomes; ``.failed`` lists the notebooks that raised.
+
+    Examples
+    --------
+    >>> result = run_notebooks(preset="smoke", seed=1, out_dir="reports")  # doctest: +SKIP
+    >>> result.failed  # doctest: +SKIP
+    []
+    """
+    from tqdm.auto import tqdm
+
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # kernels inherit it; implicit's ALS needs it
+    paths = discover_notebooks(notebooks_dir, only)
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    base = {"PRESET": preset, "SEED": seed, "OUT_DIR": str(out), **(parameters or {})}
+    started, clock = time.time(), time.perf_counter()
+    results = []
+    for path in tqdm(paths, desc="notebooks", unit="nb", disable=not progress):
+        results.append(_run_one(path, out, base, hide_code, progress))
+    duration_s = time.perf_counter() - clock
+    folder = paths[0].parent if paths else Path.cwd()
+    run = _run_record(base, results, folder, started, duration_s)
+    run_json = write_json(run, out / "run.json")
+    index = write_text(_index_html(results, run), out / "index.html")
+    return RunResult(
+        out_dir=str(out),
+        notebooks=tuple(results),
+        index=str(index),
+        run_json=str(run_json),
+        duration_s=round(duration_s, 3),
+    )

@@ -1,0 +1,100 @@
+"""Chart helpers: titles and units always set, unaggregated frames refused."""
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from persona_lib.report.charts import MAX_ROWS, bar_chart, funnel_chart, heatmap, line_chart
+
+
+@pytest.fixture
+def genres():
+    return pd.DataFrame({"genre": ["drama", "comedy", "horror"], "plays": [30, 12, 5]})
+
+
+def test_bar_chart_sets_title_axes_and_tooltip(genres):
+    chart = bar_chart(genres, "genre", "plays", "Plays by genre", "Genre", "Plays (count)")
+    spec = chart.to_dict()  # validates against the Vega-Lite schema
+    assert isinstance(chart, alt.Chart)
+    assert spec["title"] == "Plays by genre"
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["x"]["title"] == "Genre"
+    assert spec["encoding"]["x"]["type"] == "nominal"
+    assert spec["encoding"]["y"]["title"] == "Plays (count)"
+    assert [t["title"] for t in spec["encoding"]["tooltip"]] == ["Genre", "Plays (count)"]
+
+
+def test_numeric_categories_are_ordinal_on_bar_x():
+    frame = pd.DataFrame({"k": [1, 5, 10], "recall": [0.1, 0.2, 0.3]})
+    spec = bar_chart(frame, "k", "recall", "Recall", "k (items)", "Recall (fraction)").to_dict()
+    assert spec["encoding"]["x"]["type"] == "ordinal"
+
+
+def test_refuses_unaggregated_frames():
+    frame = pd.DataFrame({"g": ["a"] * (MAX_ROWS + 1), "v": 1.0})
+    with pytest.raises(ValueError, match=r"got 5,001 rows; aggregate to at most 5,000 rows"):
+        bar_chart(frame, "g", "v", "T", "G", "V (count)")
+
+
+def test_refuses_missing_columns_and_titles(genres):
+    with pytest.raises(KeyError, match=r"columns \['nope'\] not in frame"):
+        bar_chart(genres, "genre", "nope", "T", "Genre", "Plays (count)")
+    with pytest.raises(ValueError, match="needs a non-empty title"):
+        bar_chart(genres, "genre", "plays", " ", "Genre", "Plays (count)")
+    with pytest.raises(ValueError, match="needs a non-empty x_title"):
+        bar_chart(genres, "genre", "plays", "T", "", "Plays (count)")
+
+
+def test_quantitative_axes_need_a_unit(genres):
+    with pytest.raises(ValueError, match=r"'Plays' is quantitative and needs a unit"):
+        bar_chart(genres, "genre", "plays", "Plays by genre", "Genre", "Plays")
+    chart = bar_chart(genres, "genre", "plays", "Plays", "Genre", "Revenue [USD]")
+    assert chart.to_dict()["encoding"]["y"]["title"] == "Revenue [USD]"
+
+
+def test_line_chart_with_dates_and_colour():
+    frame = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2024-01-01", "2024-01-02"] * 2),
+            "plays": [1.0, 2.0, 3.0, 4.0],
+            "arm": ["a", "a", "b", "b"],
+        }
+    )
+    spec = line_chart(
+        frame,
+        "day",
+        "plays",
+        "Plays per day",
+        "Day",
+        "Plays (count)",
+        color="arm",
+        color_title="Arm",
+    ).to_dict()
+    assert spec["encoding"]["x"]["type"] == "temporal"  # dates need no unit
+    assert spec["encoding"]["color"]["title"] == "Arm"
+    assert spec["mark"] == {"type": "line", "point": True}
+
+
+def test_heatmap_colour_needs_unit():
+    frame = pd.DataFrame({"hour": [0, 1], "day": ["Mon", "Tue"], "plays": [3, 4]})
+    spec = heatmap(
+        frame, "hour", "day", "plays", "Plays by hour", "Hour (h)", "Day", "Plays (count)"
+    ).to_dict()
+    assert spec["mark"]["type"] == "rect"
+    assert spec["encoding"]["color"]["title"] == "Plays (count)"
+    with pytest.raises(ValueError, match="needs a unit"):
+        heatmap(frame, "hour", "day", "plays", "T", "Hour (h)", "Day", "Plays")
+
+
+def test_funnel_keeps_stage_order_and_labels_share_of_first():
+    frame = pd.DataFrame({"stage": ["impression", "click", "play"], "users": [200, 50, 20]})
+    chart = funnel_chart(frame, "stage", "users", "Discovery funnel", "Users (count)")
+    spec = chart.to_dict()
+    assert isinstance(chart, alt.LayerChart)
+    assert spec["title"] == "Discovery funnel"
+    bars, labels = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and labels["mark"]["type"] == "text"
+    assert bars["encoding"]["y"]["sort"] == ["impression", "click", "play"]
+    data = next(iter(spec["datasets"].values()))
+    assert [row["pct_of_first"] for row in data] == [100.0, 25.0, 10.0]
+    assert [row["label"] for row in data] == ["100.0%", "25.0%", "10.0%"]
