@@ -18,19 +18,21 @@ import time
 
 def calibration(world) -> dict:
     """Headline behaviour figures to compare with the public targets."""
+    from persona_lib.signals.subscriptions import monthly_churn
+
     events = world.events
     etype = events["event_type"]
     n_imp = int((etype == "impression").sum())
     stops = events[etype == "play_stop"]
     hours = stops["watch_s"].astype("float64")
-    churn = world.truth.tables["monthly_churn"]
-    renewals = int(churn["renewals"].sum())
-    lost = int(churn["churned"].sum() + churn["payment_failed"].sum())
+    churn = monthly_churn(world.billing).iloc[-1]  # the pooled row
+    renewals = int(churn["renewals"])
+    lost = int(churn["churned"] + churn["payment_failed"])
     plays = int((etype == "play_start").sum())
     sessions = int(events["session_id"].nunique())
     return {
         "monthly_churn_pct": round(100 * lost / max(renewals, 1), 3),
-        "involuntary_share_of_churn": round(int(churn["payment_failed"].sum()) / max(lost, 1), 3),
+        "involuntary_share_of_churn": round(int(churn["payment_failed"]) / max(lost, 1), 3),
         "play_rate_per_impression_pct": round(100 * plays / max(n_imp, 1), 3),
         "click_rate_per_impression_pct": round(
             100 * int((etype == "click").sum()) / max(n_imp, 1), 3),

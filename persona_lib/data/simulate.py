@@ -29,7 +29,7 @@ import pandas as pd
 
 from persona_lib.data import schema
 from persona_lib.data.policies import PopularityGenrePolicy, ServingPolicy
-from persona_lib.data.simulate_billing import Subscriptions, monthly_churn
+from persona_lib.data.simulate_billing import Subscriptions
 from persona_lib.data.simulate_config import SimulationConfig
 from persona_lib.data.simulate_population import Population, make_population
 from persona_lib.data.simulate_sessions import (
@@ -144,8 +144,7 @@ def simulate(config: SimulationConfig, policy: ServingPolicy | None = None) -> W
     sub_tables = subs.tables()
     truth_tables = {**_truth_tables(pop), "impressions": impressions.drop(columns="pscore"),
                     "churn_hazard": sub_tables["churn_hazard"],
-                    "notifications": sub_tables["notification_truth"],
-                    "monthly_churn": monthly_churn(sub_tables["billing"])}
+                    "notifications": sub_tables["notification_truth"]}
     truth = Truth(config, truth_tables, pop.titles, pop.artworks, pop.users)
     return World(config=config, titles=pop.titles, artworks=pop.artworks, users=pop.users,
                  events=events, billing=sub_tables["billing"],

@@ -200,19 +200,3 @@ def _finish(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                            .astype(np.float32)})
     return {"billing": billing, "notifications": notes.iloc[order].reset_index(drop=True),
             "churn_hazard": hazard, "notification_truth": truth_notes}
-
-
-def monthly_churn(billing: pd.DataFrame) -> pd.DataFrame:
-    """Realized churn per calendar month: renewal decisions, voluntary and payment failures."""
-    due = billing[billing["status"].isin(["renewed", "churned", "payment_failed"])]
-    month = due["period_start"].dt.strftime("%Y-%m")
-    counts = pd.crosstab(month, due["status"].astype(str))
-    for status in ("renewed", "churned", "payment_failed"):
-        if status not in counts:
-            counts[status] = 0
-    out = pd.DataFrame({"month": counts.index.astype(str),
-                        "renewals": counts.sum(axis=1).to_numpy(),
-                        "churned": counts["churned"].to_numpy(),
-                        "payment_failed": counts["payment_failed"].to_numpy()})
-    out["churn_rate"] = (out["churned"] + out["payment_failed"]) / out["renewals"]
-    return out.reset_index(drop=True)

@@ -120,7 +120,7 @@ def draw_sessions(ctx: DayContext, day: int, eligible: np.ndarray, boost: np.nda
     user = np.repeat(all_users, count)
     k = np.arange(user.size) - np.repeat(np.cumsum(count) - count, count)
     base = hash_keys(seed, Stream.TILES, user, day, k)
-    u = to_uniform(hash_keys(np.arange(6), base=base[:, None]))
+    u = to_uniform(hash_keys(KEY_SESSION + np.arange(6), base=base[:, None]))
     device = categorical(u[:, 0], pop.device_mix[user]).astype(np.int8)
     hours = (pop.peak_hour[user] + pop.hour_spread[user] * ndtri(u[:, 1])) % 24
     start = date.astype("datetime64[ms]").astype(np.int64) + (hours * 3.6e6).astype(np.int64)
@@ -163,6 +163,11 @@ def _request_page(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, po
     return policy.serve(request)
 
 
+# Disjoint key ranges under a session's hash prefix: tile slots use 0..rows*width-1 (< 10,000),
+# so no two decisions of one session ever share a uniform (a shared one biased the truth once).
+KEY_ROW, KEY_CLICK, KEY_SEARCH, KEY_PLAY, KEY_SESSION = 10_000, 100_000, 200_000, 300_000, 400_000
+
+
 def exam_probability(col: np.ndarray, row: np.ndarray) -> np.ndarray:
     """Position bias: probability that a reachable tile is examined (left and top first)."""
     return 0.92 * 0.9**col * 0.985**row
@@ -178,7 +183,7 @@ def _scan(ctx: DayContext, s: Sessions, idx: np.ndarray, rows: int, width: int, 
     r, c = slot // width, slot % width
     base = s.base[idx]
     h = hash_keys(slot, base=base[:, None])
-    scrolled = to_uniform(hash_keys(10_000 + np.arange(rows), base=base[:, None])) < SCROLL_RIGHT
+    scrolled = to_uniform(hash_keys(KEY_ROW + np.arange(rows), base=base[:, None])) < SCROLL_RIGHT
     valid = (c < vis)[None, :] | scrolled[:, r]
     threshold = (exam_probability(c, r) * 2.0**24).astype(np.uint64)
     ex = valid & ((h >> np.uint64(40)) < threshold)
@@ -206,7 +211,7 @@ def browse(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, policy, d
     seen = ctx.completed.contains(t["user"], t["title"])
     pc, pp, ph, t["fit"] = tile_probabilities(ctx.pop, ctx.config, t["user"], t["title"],
                                               t["artwork"], device, seen)
-    u_click, u_play = _u32(hash_keys(100_000 + sj, base=s.base[idx][si]))
+    u_click, u_play = _u32(hash_keys(KEY_CLICK + sj, base=s.base[idx][si]))
     t["click"] = t["ex"] & (u_click < pc)
     t["play"] = t["click"] & (u_play < pp)
     t["hover"] = t["ex"] & ~t["click"] & ((u_click - pc) / (1 - pc) < ph)
@@ -270,7 +275,7 @@ def search(ctx: DayContext, s: Sessions, idx: np.ndarray, end_ms: np.ndarray, da
     """Searches of sessions ``idx``: a title fitting the member's taste, then click and play."""
     pop = ctx.pop
     user = s.user[idx]
-    u = to_uniform(hash_keys(200_000 + np.arange(6), base=s.base[idx][:, None]))
+    u = to_uniform(hash_keys(KEY_SEARCH + np.arange(6), base=s.base[idx][:, None]))
     genre = categorical(u[:, 0], np.exp(pop.genre_taste[user]))
     title = np.zeros((2, idx.size), dtype=np.int64)
     for g in np.unique(genre):
@@ -297,7 +302,7 @@ def play_outcomes(ctx: DayContext, s: Sessions, plays: dict, day: int) -> tuple[
     pop = ctx.pop
     idx, title = plays["sess"], plays["title_id"]
     user = s.user[idx]
-    u = to_uniform(hash_keys(300_000 + np.arange(2), base=s.base[idx][:, None]))
+    u = to_uniform(hash_keys(KEY_PLAY + np.arange(2), base=s.base[idx][:, None]))
     mean = expit(0.2 + 0.9 * plays["fit"])
     frac = beta(3 * mean, 3 * (1 - mean), u[:, 0])
     completed = frac >= 0.9

@@ -45,8 +45,7 @@ class Truth:
     popularity), ``artworks`` (appeal), ``impressions`` (per impression event: ``pscore``,
     ``p_examine`` and the unconditional ``p_hover``/``p_click``/``p_play``, so mean(p_click) over
     any grouping estimates clicks per impression), ``churn_hazard`` (per renewal: voluntary
-    hazard, payment-failure probability), ``notifications`` (``p_open`` per push) and
-    ``monthly_churn``.
+    hazard, payment-failure probability), ``notifications`` (``p_open`` per push).
     """
 
     config: SimulationConfig

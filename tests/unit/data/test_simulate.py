@@ -8,6 +8,7 @@ from persona_lib.data import schema
 from persona_lib.data.policies import PopularityGenrePolicy
 from persona_lib.data.simulate import simulate
 from persona_lib.data.simulate_config import SimulationConfig, load_preset
+from persona_lib.signals.subscriptions import monthly_churn
 
 TINY = SimulationConfig(n_users=400, n_titles=120, n_days=12, random_state=3)
 
@@ -57,8 +58,7 @@ def test_calibration_is_plausible(world):
     stops = e[etype == "play_stop"]
     share = stops.loc[stops["row_id"] == "search", "watch_s"].sum() / stops["watch_s"].sum()
     assert 0.1 < share < 0.35
-    churn = world.truth.tables["monthly_churn"]
-    rate = (churn["churned"].sum() + churn["payment_failed"].sum()) / churn["renewals"].sum()
+    rate = monthly_churn(world.billing)["churn_rate"].iloc[-1]
     assert 0.01 < rate < 0.07
     assert (etype == "rewatch").sum() < 0.15 * plays
 

@@ -1,0 +1,91 @@
+"""Every notebook runs end to end on the smoke preset; its headline figures are checked.
+
+The figures are checked against public calibration targets and, where the simulator knows the
+answer, against its truth: not only that the notebook ran.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from persona_lib.report.runner import discover_notebooks, run_notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from chromium import chromium_path, dump_dom, non_blank_fraction, screenshot  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    data = tmp_path_factory.mktemp("data")
+    return run_notebooks(preset="smoke", seed=0, out_dir=out, parameters={"DATA_DIR": str(data)},
+                         progress=False)
+
+
+def metrics_of(run, name):
+    return next(nb.metrics for nb in run.notebooks if nb.name == name)
+
+
+def test_every_notebook_runs(smoke_run):
+    names = [path.stem for path in discover_notebooks(ROOT / "notebooks")]
+    assert [nb.name for nb in smoke_run.notebooks] == names
+    failed = {nb.name: nb.error for nb in smoke_run.notebooks if nb.status != "ok"}
+    assert not failed, failed
+    for nb in smoke_run.notebooks:
+        out = Path(smoke_run.out_dir)
+        assert (out / nb.html).is_file() and (out / nb.ipynb).is_file()
+        assert nb.metrics, f"{nb.name} recorded no metrics"
+
+
+def test_data_signals_agree_with_truth_and_public_figures(smoke_run):
+    m = metrics_of(smoke_run, "01_data_signals")
+    # measured funnel rates sit within sampling noise of the simulator's true probabilities
+    assert m["truth_check_max_abs_z"] < 4
+    assert m["play_rate_per_impression_pct"] == pytest.approx(
+        m["truth_play_rate_per_impression_pct"], rel=0.08)
+    # play rates per impression in the low single-digit percent
+    assert 1 < m["play_rate_per_impression_pct"] < 5
+    # about 20 % of hours start from search (Gomez-Uribe & Hunt 2016)
+    assert 10 < m["search_share_of_hours_pct"] < 30
+    # members give up after about a minute: 60-90 s and 10-20 titles reviewed
+    assert 30 < m["median_browse_s_without_play"] < 120
+    assert 10 <= m["impressions_per_session"] <= 60
+    # position bias: the sixth column converts far worse than the first
+    assert m["col5_relative_play_rate"] < 0.7
+    # monthly churn about 2-4 %
+    assert 1.5 < m["monthly_churn_pct"] < 5
+    # the play model learns something real from serving-time features
+    assert m["play_model_auc"] > 0.62
+    assert m["events"] > 100_000 and m["members"] == 1000
+
+
+def test_index_lists_every_report_with_its_figures(smoke_run):
+    index = Path(smoke_run.index).read_text(encoding="utf-8")
+    for nb in smoke_run.notebooks:
+        assert f"{nb.name}.html" in index
+    assert "play_rate_per_impression_pct" in index
+    run = json.loads(Path(smoke_run.run_json).read_text(encoding="utf-8"))
+    assert run["parameters"]["PRESET"] == "smoke"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not on PATH")
+def test_data_signals_report_draws_its_charts_offline(smoke_run, tmp_path):
+    out = Path(smoke_run.out_dir)
+    report = out / next(nb.html for nb in smoke_run.notebooks if nb.name == "01_data_signals")
+    html = report.read_text(encoding="utf-8")
+    assert not re.search(r"<(?:script|link)\b[^>]*(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html)
+    dom = re.sub(r"<script\b.*?</script>", "", dump_dom(report), flags=re.S | re.I)
+    charts = len(re.findall(r'<svg[^>]*class="marks"', dom))
+    assert charts >= 12, f"only {charts} charts rendered"
+    assert 'class="error"' not in dom
+    png = screenshot(report, tmp_path / "report.png", height=3000)
+    assert non_blank_fraction(png) > 0.04
+    index_png = screenshot(out / Path(smoke_run.index).name, tmp_path / "index.png", height=900)
+    assert non_blank_fraction(index_png) > 0.01
