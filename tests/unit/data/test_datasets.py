@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,16 +10,13 @@ import pytest
 from persona_lib.data.datasets import load_events, load_table
 from persona_lib.data.schema import SchemaError, validate, validate_world
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_schema import raw_world  # noqa: E402
-
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
-def world() -> dict[str, pd.DataFrame]:
+def world(raw_world) -> dict[str, pd.DataFrame]:
     return validate_world(raw_world())
 
 
@@ -52,13 +48,13 @@ def test_every_table_round_trips_through_csv_and_parquet(tmp_path, world, table)
     pd.testing.assert_frame_equal(load_table(tmp_path / "t.parquet", table), world[table])
 
 
-def test_raw_strings_in_parquet_are_coerced(tmp_path, world):
+def test_raw_strings_in_parquet_are_coerced(tmp_path, world, raw_world):
     path = tmp_path / "events.parquet"
     raw_world()["events"].to_parquet(path, index=False)
     pd.testing.assert_frame_equal(load_events(path), world["events"])
 
 
-def test_only_empty_csv_cells_are_null(tmp_path):
+def test_only_empty_csv_cells_are_null(tmp_path, raw_world):
     path = tmp_path / "titles.csv"
     raw_world()["titles"].to_csv(path, index=False)
     assert load_table(path, "titles")["name"].tolist() == ["Night Shift", "NA", "Blue Coast"]
@@ -68,7 +64,7 @@ def test_only_empty_csv_cells_are_null(tmp_path):
         load_table(path, "titles")
 
 
-def test_csv_errors_name_the_path_and_data_rows(tmp_path):
+def test_csv_errors_name_the_path_and_data_rows(tmp_path, raw_world):
     path = tmp_path / "events.csv"
     raw_world()["events"].assign(event_type=["click", "purchase", "click", "click"]).to_csv(
         path, index=False

@@ -22,84 +22,14 @@ from persona_lib.data.schema import (
 )
 
 
-def raw_world() -> dict[str, pd.DataFrame]:
-    """A tiny consistent world, every cell a string as a CSV reader would give it."""
-    titles = pd.DataFrame(
-        {
-            "title_id": ["0", "1", "2"],
-            "name": ["Night Shift", "NA", "Blue Coast"],
-            "kind": ["movie", "series", "movie"],
-            "genres": ["Drama|Thriller", "Comedy", "Documentary"],
-            "language": ["en", "es", "fr"],
-            "release_year": ["2019", "2021", "2008"],
-            "runtime_min": ["104", "42", "88"],
-            "n_episodes": ["1", "16", "1"],
-            "maturity": ["16+", "13+", "all"],
-            "synopsis": ["A nurse.", "Two cooks.", "The sea."],
-        }
-    )
-    artworks = pd.DataFrame(
-        {"artwork_id": ["0", "1", "2"], "title_id": ["0", "0", "1"]}
-        | {a: ["true", "FALSE", "1"] for a in ("face", "smile", "dark_tone", "action")}
-        | {a: ["0", "0", "False"] for a in ("romance", "ensemble", "text")}
-    )
-    users = pd.DataFrame(
-        {
-            "user_id": ["0", "1"],
-            "signup_ts": ["2023-05-01 08:00:00", "2023-11-20T21:30:00"],
-            "country": ["US", "BR"],
-            "language": ["en", "pt"],
-            "plan": ["basic", "premium"],
-            "price": ["9.99", "22.99"],
-            "preferred_device": ["tv", "mobile"],
-        }
-    )
-    events = pd.DataFrame(
-        {
-            "event_id": ["0", "1", "2", "3"],
-            "ts": [f"2024-01-01 10:0{i}:00" for i in range(4)],
-            "user_id": ["0", "0", "1", "1"],
-            "session_id": ["0", "0", "1", "1"],
-            "device": ["tv", "tv", "mobile", "mobile"],
-            "event_type": ["impression", "play_start", "impression", "play_stop"],
-            "title_id": ["0", "0", "1", "2"],
-            "artwork_id": ["0", "1", "2", str(NO_ARTWORK)],
-            "row_id": ["popular", "popular", "search", "genre:Drama"],
-            "row_position": ["0", "0", "2", "1"],
-            "col_position": ["3", "3", "0", "5"],
-            "dwell_ms": ["1200", "0", "65535", "800"],
-            "watch_s": [None, None, None, "1834.5"],
-        }
-    )
-    billing = pd.DataFrame(
-        {
-            "user_id": ["0", "1"],
-            "period_start": ["2024-01-01", "2024-01-01"],
-            "plan": ["basic", "premium"],
-            "price": ["9.99", "22.99"],
-            "status": ["renewed", "new"],
-        }
-    )
-    notifications = pd.DataFrame(
-        {
-            "user_id": ["0", "1"],
-            "ts": ["2024-01-02 18:00:00", "2024-01-02 18:00:00"],
-            "hour": ["18", "18"],
-            "opened": ["true", "false"],
-        }
-    )
-    return {
-        "titles": titles,
-        "artworks": artworks,
-        "users": users,
-        "events": events,
-        "billing": billing,
-        "notifications": notifications,
-    }
+@pytest.fixture
+def events(raw_world):
+    """Build the raw events table with some columns replaced: ``events(ts=[...])``."""
 
+    def make(**changes) -> pd.DataFrame:
+        return raw_world()["events"].assign(**changes)
 
-def events(**changes) -> pd.DataFrame:
-    return raw_world()["events"].assign(**changes)
+    return make
 
 
 def message(column: str, problem: str, rows: str, hint: str = "", table="events") -> str:
@@ -112,7 +42,7 @@ def message(column: str, problem: str, rows: str, hint: str = "", table="events"
 
 
 @pytest.mark.parametrize("table", list(TABLES))
-def test_every_table_coerces_to_the_canonical_dtypes(table):
+def test_every_table_coerces_to_the_canonical_dtypes(table, raw_world):
     out = validate_world(raw_world())[table]
     spec = TABLES[table]
     assert list(out.columns) == spec.names
@@ -124,7 +54,7 @@ def test_every_table_coerces_to_the_canonical_dtypes(table):
             assert out[col.name].dtype == expected, col.name
 
 
-def test_dtype_details():
+def test_dtype_details(raw_world, events):
     out = validate(events(), "events")
     assert out["ts"].dtype == np.dtype(f"datetime64[{TS_UNIT}]")
     assert out["device"].dtype == pd.CategoricalDtype(DEVICES)
@@ -138,7 +68,7 @@ def test_dtype_details():
     assert titles["name"].tolist()[1] == "NA"
 
 
-def test_booleans_accept_bools_01_and_words_in_any_case():
+def test_booleans_accept_bools_01_and_words_in_any_case(raw_world):
     artworks = validate(raw_world()["artworks"], "artworks")
     assert artworks["face"].tolist() == [True, False, True]
     assert artworks["text"].tolist() == [False, False, False]
@@ -147,7 +77,7 @@ def test_booleans_accept_bools_01_and_words_in_any_case():
     assert out["face"].tolist() == out["smile"].tolist() == [True, False, True]
 
 
-def test_timestamps_aware_are_converted_to_naive_utc():
+def test_timestamps_aware_are_converted_to_naive_utc(events):
     moments = pd.Series(
         pd.to_datetime([f"2024-01-01 1{h}:00" for h in range(2, 6)])
     ).dt.tz_localize("Europe/Paris")
@@ -172,20 +102,20 @@ def test_timestamps_aware_are_converted_to_naive_utc():
     assert str(out["ts"].iloc[0]) == "2024-01-01 10:00:00"
 
 
-def test_timestamps_in_other_resolutions_become_milliseconds():
+def test_timestamps_in_other_resolutions_become_milliseconds(events):
     ns = pd.Series(pd.to_datetime(["2024-01-01 00:00:00.123456789"] * 4)).astype("datetime64[ns]")
     out = validate(events(ts=ns), "events")
     assert out["ts"].dtype == f"datetime64[{TS_UNIT}]"
     assert str(out["ts"].iloc[0]) == "2024-01-01 00:00:00.123000"
 
 
-def test_canonical_input_round_trips_unchanged():
+def test_canonical_input_round_trips_unchanged(events):
     once = validate(events(), "events")
     twice = validate(once, "events")
     pd.testing.assert_frame_equal(once, twice)
 
 
-def test_extra_columns_follow_and_index_is_kept():
+def test_extra_columns_follow_and_index_is_kept(events):
     frame = events(note=list("abcd"))
     frame.insert(0, "first_extra", [1, 2, 3, 4])
     frame.index = [10, 20, 30, 40]
@@ -195,7 +125,7 @@ def test_extra_columns_follow_and_index_is_kept():
     assert out["note"].tolist() == list("abcd")
 
 
-def test_input_frame_is_not_mutated():
+def test_input_frame_is_not_mutated(events):
     frame = events()
     before = frame.copy(deep=True)
     out = validate(frame, "events")
@@ -208,7 +138,7 @@ def test_input_frame_is_not_mutated():
     pd.testing.assert_frame_equal(canonical, snapshot)
 
 
-def test_categorical_input_with_other_category_order_is_recoded():
+def test_categorical_input_with_other_category_order_is_recoded(events):
     device = pd.Categorical(["web", "tv", "web", "tv"], categories=["web", "tv"])
     row_id = pd.Categorical(["b", "a", "a", "b"], categories=["b", "a", "unused"])
     out = validate(events(device=device, row_id=row_id), "events")
@@ -218,19 +148,19 @@ def test_categorical_input_with_other_category_order_is_recoded():
     assert out["row_id"].tolist() == ["b", "a", "a", "b"]
 
 
-def test_window_accepts_timestamps_inside_half_open_interval():
+def test_window_accepts_timestamps_inside_half_open_interval(events):
     out = validate(events(), "events", window=("2024-01-01 10:00", "2024-01-01 10:03:00.001"))
     assert len(out) == 4
 
 
-def test_references_allow_no_artwork():
+def test_references_allow_no_artwork(raw_world, events):
     world = validate_world(raw_world())
     refs = {k: world[k] for k in ("users", "titles", "artworks")}
     out = validate(events(), "events", references=refs)
     assert (out["artwork_id"] == NO_ARTWORK).sum() == 1
 
 
-def test_validate_world_keeps_order_and_checks_references():
+def test_validate_world_keeps_order_and_checks_references(raw_world, events):
     raw = raw_world()
     out = validate_world({"events": raw["events"], "users": raw["users"]})
     assert list(out) == ["events", "users"]
@@ -242,7 +172,7 @@ def test_validate_world_keeps_order_and_checks_references():
 # --- every error message ----------------------------------------------------------------
 
 
-def test_missing_columns():
+def test_missing_columns(events):
     with pytest.raises(SchemaError, match=r"^ev\.csv: table 'events', column 'ts': missing; "):
         validate(events().drop(columns="ts"), "events", "ev.csv")
     frame = pd.DataFrame({"user_id": ["1"], "extra": ["x"]})
@@ -254,7 +184,7 @@ def test_missing_columns():
         validate(frame, "billing", "u.csv")
 
 
-def test_unknown_table_and_not_a_frame():
+def test_unknown_table_and_not_a_frame(events):
     with pytest.raises(SchemaError, match=r"^x\.csv: unknown table 'movies'; known: titles, "):
         validate(events(), "movies", "x.csv")
     with pytest.raises(SchemaError, match=r"^<world>: unknown table 'movies'; known: titles, "):
@@ -293,12 +223,12 @@ def test_unknown_table_and_not_a_frame():
          "[1] (1 row)"),
     ],
 )  # fmt: skip
-def test_column_errors(changes, column, problem, rows):
+def test_column_errors(changes, column, problem, rows, events):
     with pytest.raises(SchemaError, match=message(column, problem, rows)):
         validate(events(**changes), "events", "ev.csv")
 
 
-def test_unknown_category_lists_allowed_values():
+def test_unknown_category_lists_allowed_values(events):
     hint = "allowed: " + ", ".join(EVENT_TYPES)
     expected = message("event_type", "unknown category 'purchase'", "[1, 3] (2 rows)", hint)
     with pytest.raises(SchemaError, match=expected):
@@ -321,13 +251,13 @@ HINT_ISO = "write ISO 8601 strings, e.g. 2024-01-31 18:00"
     ],
     ids=["strings", "object"],
 )  # fmt: skip
-def test_integers_are_not_timestamps(ts, values):
+def test_integers_are_not_timestamps(ts, values, events):
     expected = message("ts", f"number {values} is not a timestamp", "[0, 2] (2 rows)", HINT_ISO)
     with pytest.raises(SchemaError, match=expected):
         validate(events(ts=ts), "events", "ev.csv")
 
 
-def test_integer_columns_are_not_timestamps():
+def test_integer_columns_are_not_timestamps(events):
     ts = np.array([1704067200000, 1, 1704067200, 1], dtype="int64")
     values = "1704067200000, 1, 1704067200"
     expected = message(
@@ -337,7 +267,7 @@ def test_integer_columns_are_not_timestamps():
         validate(events(ts=ts), "events", "ev.csv")
 
 
-def test_bool_errors():
+def test_bool_errors(raw_world):
     expected = message(
         "face",
         "cannot parse 'yes' as bool",
@@ -354,7 +284,7 @@ def test_bool_errors():
         validate(raw_world()["artworks"].assign(smile=[2, 0, 1]), "artworks", "ev.csv")
 
 
-def test_other_tables_ranges_and_nulls():
+def test_other_tables_ranges_and_nulls(raw_world):
     notifications = raw_world()["notifications"].assign(hour=["24", "-1"])
     expected = message("hour", "value -1 below minimum 0", "[1] (1 row)", table="notifications")
     with pytest.raises(SchemaError, match=expected):
@@ -370,7 +300,7 @@ def test_other_tables_ranges_and_nulls():
         validate(titles, "titles", "ev.csv")
 
 
-def test_rows_are_truncated_to_five_and_use_index_labels():
+def test_rows_are_truncated_to_five_and_use_index_labels(events):
     frame = pd.concat([events()] * 3, ignore_index=True)
     frame["event_id"] = [str(i) for i in range(12)]
     frame["device"] = ["phone"] * 12
@@ -395,7 +325,7 @@ def test_rows_are_truncated_to_five_and_use_index_labels():
         validate(frame, "events", "ev.csv")
 
 
-def test_window():
+def test_window(raw_world, events):
     window = ("2024-01-01 10:01", "2024-01-01 10:03")
     problem = (
         "timestamp 2024-01-01 10:00:00, 2024-01-01 10:03:00 outside window "
@@ -414,7 +344,7 @@ def test_window():
     assert len(validate(raw_world()["users"], "users", window=("2030-01-01", "2031-01-01"))) == 2
 
 
-def test_duplicate_keys():
+def test_duplicate_keys(raw_world, events):
     expected = message("event_id", "duplicate key 1", "[1, 3] (2 rows)")
     with pytest.raises(SchemaError, match=expected):
         validate(events(event_id=["0", "1", "2", "1"]), "events", "ev.csv")
@@ -430,7 +360,7 @@ def test_duplicate_keys():
         validate(notifications, "notifications", "ev.csv")
 
 
-def test_references():
+def test_references(raw_world, events):
     world = validate_world(raw_world())
     refs = {k: world[k] for k in ("users", "titles", "artworks")}
     cases = [
@@ -454,7 +384,7 @@ def test_references():
         validate(events(), "events", "ev.csv", references={"users": pd.DataFrame({"id": [0]})})
 
 
-def test_genres_must_be_known():
+def test_genres_must_be_known(raw_world):
     titles = raw_world()["titles"].assign(genres=["Drama|Western", "Comedy", "Opera|Drama"])
     expected = message(
         "genres",
