@@ -1,4 +1,4 @@
-"""Engagement signals from event logs: plays, completion, rewatch, browsing speed and sessions.
+"""Engagement signals from event logs: plays, completion, rewatch, sources and sessions.
 
 A *play* is one ``play_start`` event. It is closed by a ``play_stop`` of the same session and
 title (the k-th stop closes the k-th start), which carries ``watch_s``; a play without a stop
@@ -9,6 +9,8 @@ its ``row_id`` is ``"search"``. A play is *completed* when
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,20 @@ PLAY_COLUMNS = [
 ]  # fmt: skip
 
 
+# moved to their own modules; still importable from here
+_MOVED = {
+    "scroll_past_signal": "persona_lib.signals.scroll_past",
+    "browsing_speed": "persona_lib.signals.browsing",
+    "play_rate_by_browsing_speed": "persona_lib.signals.browsing",
+}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def ratio(num, den) -> np.ndarray:
     """Elementwise ``num / den`` as float64, NaN where ``den == 0``."""
     num = np.asarray(num, dtype="float64")
@@ -30,10 +46,42 @@ def ratio(num, den) -> np.ndarray:
     return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
 
 
-def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort by session, title and time and number the rows within each (session, title)."""
-    frame = frame.sort_values([*PLAY_KEYS, "ts", "event_id"], kind="stable")
-    return frame.assign(k=frame.groupby(PLAY_KEYS, sort=False).cumcount())
+def _rank_within_pair(events: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Per row: its 0-based rank by (ts, event_id) among ``rows`` of the same session and title."""
+    cols = [events[c].to_numpy()[rows] for c in ["event_id", "ts", "title_id", "session_id"]]
+    order = np.lexsort(cols)
+    session, title = cols[3][order], cols[2][order]
+    idx = np.arange(len(rows))
+    start = np.ones(len(rows), dtype=bool)
+    start[1:] = (session[1:] != session[:-1]) | (title[1:] != title[:-1])
+    group_start = np.maximum.accumulate(np.where(start, idx, 0)) if len(idx) else idx
+    rank = np.empty(len(rows), dtype="int64")
+    rank[order] = idx - group_start
+    return rank
+
+
+def start_watch_s(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the ``play_start`` events in ``events`` and the ``watch_s`` closing each.
+
+    The k-th start of a (session, title), by ``ts`` then ``event_id``, is closed by the k-th
+    ``play_stop``; a start without its stop gets NaN.
+    """
+    codes = events["event_type"].cat.codes.to_numpy()
+    names = list(events["event_type"].cat.categories)
+    found = {n: np.flatnonzero(codes == names.index(n)) if n in names else np.zeros(0, "int64")
+             for n in ("play_start", "play_stop")}  # fmt: skip
+    frames = {}
+    for name, rows in found.items():
+        frames[name] = pd.DataFrame(
+            {
+                "session_id": events["session_id"].to_numpy()[rows],
+                "title_id": events["title_id"].to_numpy()[rows],
+                "k": _rank_within_pair(events, rows),
+            }
+        )
+    stops = frames["play_stop"].assign(watch_s=events["watch_s"].to_numpy()[found["play_stop"]])
+    paired = frames["play_start"].merge(stops, on=[*PLAY_KEYS, "k"], how="left")
+    return found["play_start"], paired["watch_s"].to_numpy(dtype="float64")
 
 
 def pair_plays(events: pd.DataFrame) -> pd.DataFrame:
@@ -45,9 +93,9 @@ def pair_plays(events: pd.DataFrame) -> pd.DataFrame:
         Columns ``PLAY_COLUMNS``, sorted by ``ts`` then ``event_id``.
     """
     et = events["event_type"]
-    starts = _ranked(events.loc[et.eq("play_start")].drop(columns="watch_s"))
-    stops = _ranked(events.loc[et.eq("play_stop"), [*PLAY_KEYS, "ts", "event_id", "watch_s"]])
-    plays = starts.merge(stops[[*PLAY_KEYS, "k", "watch_s"]], on=[*PLAY_KEYS, "k"], how="left")
+    rows, watch = start_watch_s(events)
+    plays = events.iloc[rows].drop(columns="watch_s").reset_index(drop=True)
+    plays["watch_s"] = watch.astype(events["watch_s"].dtype)
     rewatch = events.loc[et.eq("rewatch"), ["ts", *PLAY_KEYS]].sort_values("ts", kind="stable")
     plays["rewatch"] = False
     if len(rewatch) and len(plays):
@@ -120,120 +168,6 @@ def completion_and_rewatch(
     out["rewatch_rate"] = ratio(out["rewatches"], out["plays"])
     cols = ["plays", "completions", "rewatches", "completion_rate", "rewatch_rate"]
     return out[[*cols, "mean_watch_fraction"]].sort_index().reset_index()
-
-
-def scroll_past_signal(events: pd.DataFrame) -> pd.DataFrame:
-    """Play rate of (user, title) pairs after a scroll-past versus after a plain impression.
-
-    A pair is *scrolled past* when the member logged ``scroll_past`` on the title; its reference
-    time is the first ``scroll_past`` and ``played_later`` means a ``play_start`` strictly after
-    it. Other pairs (impressed, never scrolled past) use their first impression and count plays
-    at or after it. ``play_rate = played_later / pairs``; a lower rate for scrolled-past pairs
-    is the negative signal.
-
-    Returns
-    -------
-    DataFrame
-        ``scrolled_past`` (bool), ``pairs``, ``played_later``, ``play_rate``.
-    """
-    pair = ["user_id", "title_id"]
-    et = events["event_type"]
-
-    def first_or_last(kind: str, how: str) -> pd.Series:
-        return events.loc[et.eq(kind), [*pair, "ts"]].groupby(pair)["ts"].agg(how)
-
-    pairs = pd.concat(
-        {
-            "seen": first_or_last("impression", "min"),
-            "scroll": first_or_last("scroll_past", "min"),
-            "last_play": first_or_last("play_start", "max"),
-        },
-        axis=1,
-    )
-    pairs = pairs[pairs["seen"].notna() | pairs["scroll"].notna()]
-    scrolled = pairs["scroll"].notna().to_numpy()
-    ref = pairs["scroll"].fillna(pairs["seen"])
-    later = np.where(scrolled, pairs["last_play"] > ref, pairs["last_play"] >= ref)
-    frame = pd.DataFrame({"scrolled_past": scrolled, "played": later})
-    out = frame.groupby("scrolled_past").agg(
-        pairs=("played", "size"), played_later=("played", "sum")
-    )
-    out = out.reindex([False, True], fill_value=0)
-    out["play_rate"] = ratio(out["played_later"], out["pairs"])
-    return out.reset_index()
-
-
-def browsing_speed(events: pd.DataFrame) -> pd.DataFrame:
-    """Per session: impressions, browse seconds, mean dwell per impression and play outcome.
-
-    ``browse_s`` is ``dwell_ms`` summed over the session's browsing events (impression, hover,
-    click, scroll_past) / 1000, so focus time counts whichever event carries it;
-    ``mean_dwell_ms = 1000 * browse_s / impressions`` (NaN without impressions);
-    ``time_to_play_s`` runs from the session's first event to its first ``play_start``.
-
-    Returns
-    -------
-    DataFrame
-        ``session_id``, ``user_id``, ``device``, ``impressions``, ``browse_s``,
-        ``mean_dwell_ms``, ``had_play``, ``time_to_play_s``; one row per session.
-    """
-    et = events["event_type"]
-    play = et.eq("play_start")
-    frame = pd.DataFrame(
-        {
-            "session_id": events["session_id"],
-            "user_id": events["user_id"],
-            "device": events["device"],
-            "ts": events["ts"],
-            "impression": et.eq("impression"),
-            "dwell": events["dwell_ms"].astype("int64").where(et.isin(BROWSE_EVENTS), 0),
-            "play": play,
-            "play_ts": events["ts"].where(play),
-        }
-    )
-    out = frame.groupby("session_id").agg(
-        user_id=("user_id", "first"),
-        device=("device", "first"),
-        impressions=("impression", "sum"),
-        dwell=("dwell", "sum"),
-        had_play=("play", "any"),
-        start=("ts", "min"),
-        first_play=("play_ts", "min"),
-    )
-    out["browse_s"] = out["dwell"] / 1000.0
-    out["mean_dwell_ms"] = ratio(out["dwell"], out["impressions"])
-    out["time_to_play_s"] = (out["first_play"] - out["start"]).dt.total_seconds()
-    cols = ["user_id", "device", "impressions", "browse_s", "mean_dwell_ms", "had_play"]
-    return out[[*cols, "time_to_play_s"]].reset_index()
-
-
-def play_rate_by_browsing_speed(events: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
-    """Share of sessions with a play, by quantile bin of mean dwell per impression.
-
-    Sessions with impressions are cut into ``n_bins`` equal-count bins of ``mean_dwell_ms``
-    (fewer when values tie); bin 0 holds the fastest browsers. ``play_rate`` = sessions with a
-    ``play_start`` / sessions in the bin.
-
-    Returns
-    -------
-    DataFrame
-        ``speed_bin``, ``dwell_ms_low``, ``dwell_ms_high``, ``sessions``, ``mean_dwell_ms``,
-        ``play_rate``.
-    """
-    speed = browsing_speed(events)
-    speed = speed[speed["impressions"] > 0]
-    bins, edges = pd.qcut(
-        speed["mean_dwell_ms"], q=n_bins, labels=False, retbins=True, duplicates="drop"
-    )
-    out = speed.groupby(bins.rename("speed_bin")).agg(
-        sessions=("had_play", "size"),
-        mean_dwell_ms=("mean_dwell_ms", "mean"),
-        play_rate=("had_play", "mean"),
-    )
-    out.index = out.index.astype("int64")
-    out.insert(0, "dwell_ms_low", edges[out.index])
-    out.insert(1, "dwell_ms_high", edges[out.index + 1])
-    return out.reset_index()
 
 
 def session_summary(events: pd.DataFrame) -> pd.DataFrame:

@@ -1,10 +1,9 @@
 """The browse funnel: impression -> hover -> click -> play -> completion, per tile impression.
 
-Every outcome event of a tile (``hover``, ``click``, ``scroll_past``, ``play_start``) is
-attributed to the latest ``impression`` at or before it with the same session, title, row and
-position, so a play is counted at the position it was started from. Plays from search
-(``row_id == "search"``) have no impression: they are counted as ``search_plays`` and stay out
-of every per-impression rate. Outcome events with no earlier matching impression are dropped.
+Outcomes are attributed to impressions as in `persona_lib.signals.attribution` (the latest
+impression of the same session, title, row and position at or before the outcome), so a play is
+counted at the position it was started from. Plays from search (``row_id == "search"``) have no
+impression: they are counted as ``search_plays`` and stay out of every per-impression rate.
 
 Stages are cumulative: an impression reaches a stage when it reached that stage or a later one
 (a play straight from the tile also counts as a hover and a click), so counts never increase
@@ -18,118 +17,27 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from persona_lib.signals.engagement import (
-    COMPLETION_THRESHOLD,
-    SEARCH_ROW,
-    pair_plays,
-    play_outcomes,
-    ratio,
+from persona_lib.signals.attribution import (
+    IMPRESSION_COLUMNS,
+    TILE_EVENTS,
+    TILE_KEYS,
+    category_code,
+    event_code,
+    resolve_tiles,
+    tile_outcomes,
 )
+from persona_lib.signals.engagement import COMPLETION_THRESHOLD, SEARCH_ROW, ratio
 
-TILE_KEYS = ["session_id", "title_id", "row_id", "row_position", "col_position"]
-TILE_EVENTS = ("impression", "hover", "click", "scroll_past", "play_start")
+__all__ = [
+    "GROUP_KEYS", "IMPRESSION_COLUMNS", "STAGES", "STAGE_COUNTS", "TILE_EVENTS", "TILE_KEYS",
+    "compute_funnel", "event_code", "funnel_steps", "reached_stages", "tile_outcomes",
+]  # fmt: skip
 STAGES = ("impression", "hover", "click", "play", "completion")
 STAGE_COUNTS = ["impressions", "hovers", "clicks", "plays", "completions"]
 GROUP_KEYS = (
     "device", "hour", "day", "weekday", "row_position", "col_position", "row_id",
     "language", "title_language",
 )  # fmt: skip
-IMPRESSION_COLUMNS = [
-    "event_id", "ts", "user_id", "session_id", "device", "title_id", "artwork_id",
-    "row_id", "row_position", "col_position", "dwell_ms",
-]  # fmt: skip
-
-
-def event_code(event_type: pd.Series, name: str) -> int:
-    """Categorical code of event type ``name`` (-2, matching nothing, when absent)."""
-    categories = event_type.cat.categories
-    return int(categories.get_loc(name)) if name in categories else -2
-
-
-def _tile_key(tiles: pd.DataFrame) -> np.ndarray:
-    """One int64 per tile (session, title, row, row_position, col_position)."""
-    place = (
-        (tiles["title_id"].to_numpy().astype("int64") << 32)
-        | (tiles["row_id"].cat.codes.to_numpy().astype("int64") << 16)
-        | ((tiles["row_position"].to_numpy().astype("int64") & 0xFF) << 8)
-        | (tiles["col_position"].to_numpy().astype("int64") & 0xFF)
-    )
-    codes, uniques = pd.factorize(place)
-    session = tiles["session_id"].to_numpy().astype("int64")
-    if len(session) and (int(session.max()) + 1) * max(len(uniques), 1) >= 2**62:
-        return tiles.groupby(TILE_KEYS, observed=True, sort=False).ngroup().to_numpy()
-    return session * len(uniques) + codes
-
-
-def _attribute(tiles: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Sort tile events by (tile, ts, impressions first); map each to its impression's row.
-
-    Returns the sort order and, per sorted row, the sorted position of the latest impression
-    of the same tile at or before it (-1 when there is none).
-    """
-    gid = _tile_key(tiles)
-    is_imp = tiles["event_type"].eq("impression").to_numpy()
-    ts = tiles["ts"].to_numpy().astype("int64")
-    order = np.lexsort((~is_imp, ts, gid))
-    g, imp = gid[order], is_imp[order]
-    idx = np.arange(len(order))
-    last_imp = np.maximum.accumulate(np.where(imp, idx, -1)) if len(idx) else idx
-    start = np.ones(len(idx), dtype=bool)
-    start[1:] = g[1:] != g[:-1]
-    group_start = np.maximum.accumulate(np.where(start, idx, 0)) if len(idx) else idx
-    return order, np.where(last_imp >= group_start, last_imp, -1)
-
-
-def tile_outcomes(
-    events: pd.DataFrame,
-    titles: pd.DataFrame | None = None,
-    threshold: float = COMPLETION_THRESHOLD,
-) -> pd.DataFrame:
-    """One row per impression with what the member did with that tile, as logged.
-
-    Parameters
-    ----------
-    events : DataFrame
-        Canonical events table.
-    titles : DataFrame, optional
-        Canonical titles table; needed for ``completed``.
-    threshold : float
-        Completion threshold as a share of the runtime.
-
-    Returns
-    -------
-    DataFrame
-        ``IMPRESSION_COLUMNS`` plus booleans ``hovered``, ``clicked``, ``scrolled_past``,
-        ``played``, ``completed`` (all False without ``titles``), in the events' order.
-    """
-    et = events["event_type"]
-    tiles = events.loc[et.isin(TILE_EVENTS) & events["row_id"].ne(SEARCH_ROW).to_numpy(bool)]
-    order, target = _attribute(tiles)
-    codes = tiles["event_type"].cat.codes.to_numpy()[order]
-    ids = tiles["event_id"].to_numpy()[order]
-    is_play = (codes == event_code(tiles["event_type"], "play_start")) & (target >= 0)
-    done = np.zeros(len(order), dtype=bool)
-    if titles is not None:
-        plays = play_outcomes(events, titles, threshold)
-        completed_ids = plays.loc[plays["completed"], "event_id"].to_numpy()
-        done[is_play] = np.isin(ids[is_play], completed_ids)
-    flags = {}
-    for name, hit in {
-        "hovered": codes == event_code(tiles["event_type"], "hover"),
-        "clicked": codes == event_code(tiles["event_type"], "click"),
-        "scrolled_past": codes == event_code(tiles["event_type"], "scroll_past"),
-        "played": is_play,
-        "completed": done,
-    }.items():
-        flag = np.zeros(len(order), dtype=bool)
-        flag[target[hit & (target >= 0)]] = True
-        flags[name] = flag
-    imp_rows = np.flatnonzero(codes == event_code(tiles["event_type"], "impression"))
-    imp_rows = imp_rows[np.argsort(order[imp_rows], kind="stable")]
-    out = tiles.iloc[order[imp_rows]][IMPRESSION_COLUMNS].reset_index(drop=True)
-    for name, flag in flags.items():
-        out[name] = flag[imp_rows]
-    return out
 
 
 def reached_stages(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -185,6 +93,8 @@ def compute_funnel(
     users: pd.DataFrame | None = None,
     titles: pd.DataFrame | None = None,
     threshold: float = COMPLETION_THRESHOLD,
+    *,
+    tiles: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Funnel counts and rates per group of impressions.
 
@@ -206,6 +116,8 @@ def compute_funnel(
         Canonical tables; ``titles`` is needed for completions (NaN without it).
     threshold : float
         Completion threshold as a share of the runtime.
+    tiles : DataFrame, optional
+        ``tile_outcomes(events, titles, threshold)``, to reuse the attribution.
 
     Returns
     -------
@@ -218,11 +130,10 @@ def compute_funnel(
     >>> compute_funnel(events, by="row_position", titles=titles)  # doctest: +SKIP
     """
     keys = _check_keys(by, users, titles)
-    tiles = tile_outcomes(events, titles, threshold)
+    tiles = resolve_tiles(events, tiles, titles, threshold)
     stages = reached_stages(tiles)
     tile_counts = _sum_by(pd.concat([_key_frame(tiles, keys, users, titles), stages], axis=1), keys)
-    plays = pair_plays(events)
-    plays = plays[plays["from_search"].to_numpy()].reset_index(drop=True)
+    plays = _search_plays(events)
     search = _key_frame(plays, keys, users, titles).assign(search_plays=1)
     counts = pd.concat([tile_counts, _sum_by(search, keys)], ignore_index=True)
     counts = _sum_by(counts.fillna({c: 0 for c in [*STAGE_COUNTS, "search_plays"]}), keys)
@@ -230,6 +141,15 @@ def compute_funnel(
     if titles is None:
         counts["completions"] = np.nan
     return _add_rates(counts)
+
+
+def _search_plays(events: pd.DataFrame) -> pd.DataFrame:
+    """The ``play_start`` events from search, with the columns the group keys read."""
+    codes = events["event_type"].cat.codes.to_numpy()
+    hit = codes == event_code(events["event_type"], "play_start")
+    hit &= events["row_id"].cat.codes.to_numpy() == category_code(events["row_id"], SEARCH_ROW)
+    rows = np.flatnonzero(hit)
+    return pd.DataFrame({c: events[c].array.take(rows) for c in IMPRESSION_COLUMNS})
 
 
 def _add_rates(counts: pd.DataFrame) -> pd.DataFrame:
@@ -246,18 +166,21 @@ def funnel_steps(
     events: pd.DataFrame,
     titles: pd.DataFrame | None = None,
     threshold: float = COMPLETION_THRESHOLD,
+    *,
+    tiles: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The overall funnel as a long frame for a funnel chart.
 
     ``rate_from_start = count / impressions``; ``rate_from_previous = count / previous count``
     (1 for the impression stage). The completion stage is included only with ``titles``.
+    ``tiles`` (from `tile_outcomes`) reuses an attribution already computed.
 
     Returns
     -------
     DataFrame
         ``stage`` (ordered categorical), ``count``, ``rate_from_start``, ``rate_from_previous``.
     """
-    row = compute_funnel(events, titles=titles, threshold=threshold).iloc[0]
+    row = compute_funnel(events, titles=titles, threshold=threshold, tiles=tiles).iloc[0]
     n = len(STAGES) if titles is not None else len(STAGES) - 1
     count = row[STAGE_COUNTS[:n]].to_numpy(dtype="float64")
     previous = np.concatenate([count[:1], count[:-1]])

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from persona_lib.signals.attribution import resolve_tiles
 from persona_lib.signals.engagement import ratio
-from persona_lib.signals.funnel import reached_stages, tile_outcomes
 
 OUTCOMES = {"hover": "hovers", "click": "clicks", "play": "plays"}
 AXES = ("col_position", "row_position")
@@ -23,18 +23,51 @@ def _outcome_column(outcome: str) -> str:
     return OUTCOMES[outcome]
 
 
-def _rates(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
-    """Impressions, outcome count, rate and its binomial standard error per group."""
-    out = frame.groupby(keys, observed=True).agg(
-        impressions=(column, "size"), **{column: (column, "sum")}
+def _reached(tiles: pd.DataFrame, column: str) -> np.ndarray:
+    """0/1 per impression: reached the stage (cumulative, as in `reached_stages`)."""
+    hit = tiles["played"].to_numpy()
+    if column != "plays":
+        hit = hit | tiles["clicked"].to_numpy()
+    if column == "hovers":
+        hit = hit | tiles["hovered"].to_numpy()
+    return hit
+
+
+def _rates(positions: dict[str, np.ndarray], hit: np.ndarray, column: str) -> pd.DataFrame:
+    """Impressions, outcome count, rate and its binomial standard error per observed cell."""
+    code = np.zeros(len(hit), dtype="int64")
+    lows, sizes = [], []
+    for values in positions.values():
+        values = values.astype("int64")
+        low = int(values.min()) if len(values) else 0
+        size = int(values.max()) - low + 1 if len(values) else 1
+        code = code * size + (values - low)
+        lows.append(low)
+        sizes.append(size)
+    n_cells = int(np.prod(sizes))
+    impressions = np.bincount(code, minlength=n_cells)
+    outcomes = np.bincount(code, weights=hit, minlength=n_cells).astype("int64")
+    cells = np.flatnonzero(impressions)
+    digits = np.unravel_index(cells, sizes)
+    out = pd.DataFrame(
+        {
+            name: (d + low).astype(values.dtype)
+            for (name, values), d, low in zip(positions.items(), digits, lows, strict=True)
+        }  # fmt: skip
     )
+    out["impressions"] = impressions[cells]
+    out[column] = outcomes[cells]
     out["rate"] = ratio(out[column], out["impressions"])
     out["rate_se"] = np.sqrt(out["rate"] * (1 - out["rate"]) / out["impressions"])
-    return out.reset_index()
+    return out
 
 
 def position_bias_curve(
-    events: pd.DataFrame, axis: str = "col_position", outcome: str = "play"
+    events: pd.DataFrame,
+    axis: str = "col_position",
+    outcome: str = "play",
+    *,
+    tiles: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Outcome rate per impression by position along one axis, and relative to position 0.
 
@@ -50,6 +83,8 @@ def position_bias_curve(
         The position to group by.
     outcome : {"hover", "click", "play"}
         The funnel stage counted.
+    tiles : DataFrame, optional
+        ``tile_outcomes(events)``, to reuse the attribution.
 
     Returns
     -------
@@ -64,16 +99,20 @@ def position_bias_curve(
     if axis not in AXES:
         raise ValueError(f"axis must be one of {list(AXES)}, got {axis!r}")
     column = _outcome_column(outcome)
-    tiles = tile_outcomes(events)
-    frame = pd.DataFrame({axis: tiles[axis], column: reached_stages(tiles)[column]})
-    out = _rates(frame, [axis], column)
+    tiles = resolve_tiles(events, tiles)
+    out = _rates({axis: tiles[axis].to_numpy()}, _reached(tiles, column), column)
     base = out.loc[out[axis] == 0, "rate"]
     out["relative_rate"] = ratio(out["rate"], np.full(len(out), base.iloc[0] if len(base) else 0))
     return out
 
 
 def position_heatmap(
-    events: pd.DataFrame, outcome: str = "play", max_rows: int = 10, max_cols: int = 10
+    events: pd.DataFrame,
+    outcome: str = "play",
+    max_rows: int = 10,
+    max_cols: int = 10,
+    *,
+    tiles: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Outcome rate per impression on the page grid, capped to the first rows and columns.
 
@@ -87,6 +126,8 @@ def position_heatmap(
         The funnel stage counted.
     max_rows, max_cols : int
         Keep cells with ``row_position < max_rows`` and ``col_position < max_cols``.
+    tiles : DataFrame, optional
+        ``tile_outcomes(events)``, to reuse the attribution.
 
     Returns
     -------
@@ -95,16 +136,11 @@ def position_heatmap(
         ``rate``, ``rate_se``, ``relative_rate``; one row per observed cell.
     """
     column = _outcome_column(outcome)
-    tiles = tile_outcomes(events)
-    keep = (tiles["row_position"] < max_rows) & (tiles["col_position"] < max_cols)
-    frame = pd.DataFrame(
-        {
-            "row_position": tiles["row_position"],
-            "col_position": tiles["col_position"],
-            column: reached_stages(tiles)[column],
-        }
-    )[keep.to_numpy()]
-    out = _rates(frame, ["row_position", "col_position"], column)
+    tiles = resolve_tiles(events, tiles)
+    rows, cols = tiles["row_position"].to_numpy(), tiles["col_position"].to_numpy()
+    keep = (rows < max_rows) & (cols < max_cols)
+    cells = {"row_position": rows[keep], "col_position": cols[keep]}
+    out = _rates(cells, _reached(tiles, column)[keep], column)
     corner = out.loc[(out["row_position"] == 0) & (out["col_position"] == 0), "rate"]
     base = corner.iloc[0] if len(corner) else 0
     out["relative_rate"] = ratio(out["rate"], np.full(len(out), base))

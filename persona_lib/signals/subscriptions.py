@@ -33,12 +33,14 @@ def monthly_churn(billing: pd.DataFrame) -> pd.DataFrame:
     status = due["status"].astype(str).to_numpy()
     counts = pd.crosstab(month, status).reindex(columns=list(RENEWAL_STATUSES), fill_value=0)
     counts.loc["all"] = counts.sum()
-    out = pd.DataFrame({
-        "month": counts.index.astype(str),
-        "renewals": counts.sum(axis=1).to_numpy(),
-        "churned": counts["churned"].to_numpy(),
-        "payment_failed": counts["payment_failed"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "month": counts.index.astype(str),
+            "renewals": counts.sum(axis=1).to_numpy(),
+            "churned": counts["churned"].to_numpy(),
+            "payment_failed": counts["payment_failed"].to_numpy(),
+        }
+    )
     lost = out["churned"] + out["payment_failed"]
     out["churn_rate"] = lost / out["renewals"].where(out["renewals"] > 0)
     out["involuntary_share"] = out["payment_failed"] / lost.where(lost > 0)

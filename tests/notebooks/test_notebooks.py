@@ -58,6 +58,9 @@ def test_data_signals_agree_with_truth_and_public_figures(smoke_run):
     assert 10 <= m["impressions_per_session"] <= 60
     # position bias: the sixth column converts far worse than the first
     assert m["col5_relative_play_rate"] < 0.7
+    # a title scrolled past before plays less next time than one shown but never examined
+    assert m["scroll_past_vs_seen_z"] < 0
+    assert m["scroll_past_next_play_rate_pct"] < m["seen_only_next_play_rate_pct"]
     # monthly churn about 2-4 %
     assert 1.5 < m["monthly_churn_pct"] < 5
     # the play model learns something real from serving-time features

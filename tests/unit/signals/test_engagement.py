@@ -4,12 +4,9 @@ import numpy as np
 import pandas as pd
 
 from persona_lib.signals import (
-    browsing_speed,
     completion_and_rewatch,
     hours_by_source,
     play_outcomes,
-    play_rate_by_browsing_speed,
-    scroll_past_signal,
     session_summary,
     time_of_day_profile,
 )
@@ -50,38 +47,6 @@ def test_completion_and_rewatch_by_kind(standard_events, titles):
     np.testing.assert_allclose(
         out.loc["movie", "mean_watch_fraction"], (5500 / 6000 + 5000 / 5400) / 2
     )
-
-
-def test_scroll_past_signal(standard_events):
-    out = scroll_past_signal(standard_events).set_index("scrolled_past")
-    assert out.loc[False, ["pairs", "played_later"]].tolist() == [5, 2]
-    assert out.loc[True, ["pairs", "played_later"]].tolist() == [2, 1]
-    np.testing.assert_allclose(out["play_rate"], [0.4, 0.5])
-
-
-def test_play_before_scroll_is_not_played_later(ev, make_events):
-    kw = dict(user=0, session=1, title=0)
-    rows = [ev(0, kind="impression", **kw), ev(1, kind="play_start", **kw),
-            ev(2, kind="scroll_past", **kw)]  # fmt: skip
-    out = scroll_past_signal(make_events(rows)).set_index("scrolled_past")
-    assert out.loc[True, "played_later"] == 0 and out.loc[False, "pairs"] == 0
-
-
-def test_browsing_speed_per_session(standard_events):
-    out = browsing_speed(standard_events).set_index("session_id")
-    assert out["impressions"].tolist() == [4, 2, 2, 1]
-    np.testing.assert_allclose(out["browse_s"], [7.0, 0.5, 10.0, 6.0])
-    np.testing.assert_allclose(out["mean_dwell_ms"], [1750, 250, 5000, 6000])
-    assert out["had_play"].tolist() == [True, True, True, False]
-    np.testing.assert_allclose(out["time_to_play_s"], [5, 1, 10, np.nan])
-
-
-def test_play_rate_by_browsing_speed(standard_events):
-    out = play_rate_by_browsing_speed(standard_events, n_bins=2)
-    assert out["sessions"].tolist() == [2, 2]
-    np.testing.assert_allclose(out["play_rate"], [1.0, 0.5])
-    np.testing.assert_allclose(out["mean_dwell_ms"], [1000, 5500])
-    assert out["dwell_ms_low"].iloc[0] == 250 and out["dwell_ms_high"].iloc[-1] == 6000
 
 
 def test_session_summary(standard_events):

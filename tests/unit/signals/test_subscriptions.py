@@ -8,16 +8,25 @@ def billing(rows):
     frame = pd.DataFrame(rows, columns=["user_id", "period_start", "status"])
     frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[ms]")
     frame["status"] = pd.Categorical(
-        frame["status"], categories=["new", "renewed", "churned", "payment_failed", "reactivated"])
+        frame["status"], categories=["new", "renewed", "churned", "payment_failed", "reactivated"]
+    )
     return frame
 
 
 def test_monthly_churn_counts_only_renewal_decisions():
-    table = monthly_churn(billing([
-        (0, "2025-01-03", "renewed"), (1, "2025-01-09", "churned"), (2, "2025-01-10", "new"),
-        (3, "2025-01-20", "payment_failed"), (4, "2025-01-21", "renewed"),
-        (0, "2025-02-03", "renewed"), (4, "2025-02-21", "reactivated"),
-    ])).set_index("month")
+    table = monthly_churn(
+        billing(
+            [
+                (0, "2025-01-03", "renewed"),
+                (1, "2025-01-09", "churned"),
+                (2, "2025-01-10", "new"),
+                (3, "2025-01-20", "payment_failed"),
+                (4, "2025-01-21", "renewed"),
+                (0, "2025-02-03", "renewed"),
+                (4, "2025-02-21", "reactivated"),
+            ]
+        )
+    ).set_index("month")
     assert table.loc["2025-01", "renewals"] == 4
     assert table.loc["2025-01", "churn_rate"] == pytest.approx(0.5)
     assert table.loc["2025-01", "involuntary_share"] == pytest.approx(0.5)
