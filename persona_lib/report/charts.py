@@ -87,6 +87,7 @@ def bar_chart(
     color: str | None = None,
     color_title: str | None = None,
     sort: str | Sequence[str] | None = "-y",
+    stack: bool = False,
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> alt.Chart:
@@ -101,7 +102,10 @@ def bar_chart(
     title, x_title, y_title : str
         Chart title and axis titles; `y_title` needs a unit, e.g. ``"Plays (count)"``.
     color, color_title : str, optional
-        Column that colours (and stacks) the bars, and its legend title.
+        Column that colours the bars, and its legend title.
+    stack : bool, default False
+        With `color`: stack the coloured bars (parts of a whole) instead of placing them side
+        by side (values to compare).
     sort : str or list of str or None, default "-y"
         Order of the categories: ``"-y"`` by descending value, a list of categories, or None
         to keep the frame order.
@@ -125,6 +129,8 @@ def bar_chart(
     }
     if color is not None:
         encoding["color"] = alt.Color(color, title=color_title or color)
+        if not stack:
+            encoding["xOffset"] = alt.XOffset(color)
     return alt.Chart(frame, title=title, width=width, height=height).mark_bar().encode(**encoding)
 
 

@@ -98,3 +98,15 @@ def test_funnel_keeps_stage_order_and_labels_share_of_first():
     data = next(iter(spec["datasets"].values()))
     assert [row["pct_of_first"] for row in data] == [100.0, 25.0, 10.0]
     assert [row["label"] for row in data] == ["100.0%", "25.0%", "10.0%"]
+
+
+def test_coloured_bars_sit_side_by_side_unless_stacked():
+    frame = pd.DataFrame(
+        {"device": ["tv", "tv", "web", "web"], "source": ["measured", "expected"] * 2,
+         "rate": [2.5, 2.4, 1.9, 1.8]}
+    )
+    args = (frame, "device", "rate", "Play rate", "Device", "Play rate (%)")
+    grouped = bar_chart(*args, color="source").to_dict()
+    assert grouped["encoding"]["xOffset"]["field"] == "source"
+    stacked = bar_chart(*args, color="source", stack=True).to_dict()
+    assert "xOffset" not in stacked["encoding"]
