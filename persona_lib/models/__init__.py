@@ -1,0 +1,26 @@
+"""Recommenders and rankers: every recommender shares the verbs of `base.Recommender`.
+
+The play model lives in `persona_lib.models.play_model` (imported on demand: it loads LightGBM).
+"""
+
+from persona_lib.models.base import Recommender, as_interactions, top_k
+from persona_lib.models.content import ContentRecommender, title_vectors
+from persona_lib.models.ease import EASERecommender
+from persona_lib.models.factorization import ALSRecommender, BPRRecommender
+from persona_lib.models.item_knn import ItemKNNRecommender, bm25_weight, cosine_neighbours
+from persona_lib.models.popularity import PopularityRecommender
+
+__all__ = [
+    "ALSRecommender",
+    "BPRRecommender",
+    "ContentRecommender",
+    "EASERecommender",
+    "ItemKNNRecommender",
+    "PopularityRecommender",
+    "Recommender",
+    "as_interactions",
+    "bm25_weight",
+    "cosine_neighbours",
+    "title_vectors",
+    "top_k",
+]
