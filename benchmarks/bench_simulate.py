@@ -35,16 +35,53 @@ def calibration(world) -> dict:
         "involuntary_share_of_churn": round(int(churn["payment_failed"]) / max(lost, 1), 3),
         "play_rate_per_impression_pct": round(100 * plays / max(n_imp, 1), 3),
         "click_rate_per_impression_pct": round(
-            100 * int((etype == "click").sum()) / max(n_imp, 1), 3),
-        "search_share_of_hours": round(float(hours[stops["row_id"] == "search"].sum()
-                                             / max(hours.sum(), 1e-9)), 3),
+            100 * int((etype == "click").sum()) / max(n_imp, 1), 3
+        ),
+        "search_share_of_hours": round(
+            float(hours[stops["row_id"] == "search"].sum() / max(hours.sum(), 1e-9)), 3
+        ),
         "events_per_session": round(len(events) / max(sessions, 1), 2),
         "sessions_without_play_pct": round(
-            100 * (1 - events.loc[etype == "play_start", "session_id"].nunique() / sessions), 2),
+            100 * (1 - events.loc[etype == "play_start", "session_id"].nunique() / sessions), 2
+        ),
         "rewatch_share_of_plays": round(int((etype == "rewatch").sum()) / max(plays, 1), 3),
         "truth_play_rate_per_impression_pct": round(
-            100 * float(world.truth.tables["impressions"]["p_play"].mean()), 3),
+            100 * float(world.truth.tables["impressions"]["p_play"].mean()), 3
+        ),
     }
+
+
+PHASES = {
+    "population": "make_population",
+    "day_loop": "simulate_day",
+    "policy_frames": "events_frame",
+    "merge_days": "_finish_events",
+}
+
+
+def _timed_phases() -> dict[str, float]:
+    """Wrap the simulator's phase functions to add up their CPU seconds.
+
+    ``policy_frames`` is the per-day frame handed to ``policy.update`` (plus the final frame,
+    which is counted inside ``merge_days`` too); billing and the truth tables are the rest.
+    """
+    import persona_lib.data.simulate as sim
+
+    spent = dict.fromkeys(PHASES, 0.0)
+
+    def wrap(phase: str, function):
+        def timed(*args, **kwargs):
+            cpu = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[phase] += time.process_time() - cpu
+
+        return timed
+
+    for phase, name in PHASES.items():
+        setattr(sim, name, wrap(phase, getattr(sim, name)))
+    return spent
 
 
 def run_one(preset: str) -> dict:
@@ -53,16 +90,33 @@ def run_one(preset: str) -> dict:
     from persona_lib.data.simulate_config import load_preset
 
     config = load_preset(preset)
+    phases = _timed_phases()
     start, cpu = time.perf_counter(), time.process_time()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     world = simulate(config)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    detail = {
+        "user_seconds": round(after.ru_utime - usage.ru_utime, 2),
+        "system_seconds": round(after.ru_stime - usage.ru_stime, 2),  # mostly page faults
+        "phase_cpu_seconds": {k: round(v, 2) for k, v in phases.items()},
+        "simulate_peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+    }  # before calibration
     n = len(world.events)
-    return {"preset": preset, "users": config.n_users, "titles": config.n_titles,
-            "days": config.n_days, "events": n, "seconds": round(seconds, 2),
-            "events_per_second": round(n / seconds), "cpu_seconds": round(cpu, 2),
-            "events_per_cpu_second": round(n / cpu),
-            "bytes_per_event": round(world.events.memory_usage(deep=True).sum() / n, 2),
-            **calibration(world)}
+    return {
+        "preset": preset,
+        "users": config.n_users,
+        "titles": config.n_titles,
+        "days": config.n_days,
+        "events": n,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(n / seconds),
+        "cpu_seconds": round(cpu, 2),
+        "events_per_cpu_second": round(n / cpu),
+        "bytes_per_event": round(world.events.memory_usage(deep=True).sum() / n, 2),
+        **detail,
+        **calibration(world),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,8 +129,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     for preset in args.presets:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        out = subprocess.run([sys.executable, __file__, "--child", preset], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", preset],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         result = json.loads(out.strip().splitlines()[-1])
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         result["peak_rss_mb"] = round(max(peak, before) / 1024, 1)  # Linux: KiB

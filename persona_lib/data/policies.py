@@ -87,12 +87,20 @@ class UniformArtworkMixin:
 
     def choose_artwork(self, title_id: np.ndarray, request: PageRequest):
         """Return ``(artwork_id, pscore)`` arrays shaped like ``title_id``."""
-        offset, count = artwork_index(request.artworks)
+        offset, count = self._artwork_index(request.artworks)
         n_art = count[title_id]
         pick = (request.rng.random(title_id.shape, dtype=np.float32) * n_art).astype(np.int64)
         pick = np.minimum(pick, n_art - 1)
         artwork = (offset[title_id] + pick).astype(np.int32)
         return artwork, (1.0 / n_art).astype(np.float32)
+
+    def _artwork_index(self, artworks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """`artwork_index` of the catalogue, computed once per artworks frame."""
+        cached = getattr(self, "_artwork_index_cache", None)
+        if cached is None or cached[0] is not artworks:
+            cached = (artworks, artwork_index(artworks))
+            self._artwork_index_cache = cached
+        return cached[1]
 
 
 def artwork_index(artworks: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -118,8 +126,14 @@ class PopularityGenrePolicy(UniformArtworkMixin):
     random_state : seed of the tie-breaking prior used before any plays are observed.
     """
 
-    def __init__(self, exploration: float = 0.35, trending_half_life_days: float = 3.0,
-                 continue_days: int = 14, n_variants: int = 32, random_state: int = 0):
+    def __init__(
+        self,
+        exploration: float = 0.35,
+        trending_half_life_days: float = 3.0,
+        continue_days: int = 14,
+        n_variants: int = 32,
+        random_state: int = 0,
+    ):
         self.exploration = exploration
         self.trending_half_life_days = trending_half_life_days
         self.continue_days = continue_days
@@ -143,18 +157,28 @@ class PopularityGenrePolicy(UniformArtworkMixin):
         self.user_genre_ = np.zeros((0, len(schema.GENRES)), dtype=np.float32)
         self.last_series_ = np.full(0, -1, dtype=np.int64)
         self.last_series_day_ = np.zeros(0, dtype=np.int64)
+        self._candidate_cache: dict[int, np.ndarray] = {}
         self._ready = True
 
     def _grow(self, n_users: int) -> None:
         extra = n_users - len(self.last_series_)
         if extra > 0:
-            self.user_genre_ = np.vstack([self.user_genre_,
-                                          np.zeros((extra, self.genres_.shape[1]), np.float32)])
+            self.user_genre_ = np.vstack(
+                [self.user_genre_, np.zeros((extra, self.genres_.shape[1]), np.float32)]
+            )
             self.last_series_ = np.concatenate([self.last_series_, np.full(extra, -1)])
             self.last_series_day_ = np.concatenate([self.last_series_day_, np.zeros(extra, int)])
 
     def _candidates(self, k: int) -> np.ndarray:
-        """(len(ROW_NAMES), k) title ids per row type, best first (row 0 filled per member)."""
+        """(len(ROW_NAMES), k) title ids per row type, best first (row 0 filled per member).
+
+        Depends only on the play counts, which change in `update`: cached per ``k`` until then.
+        """
+        if k not in self._candidate_cache:
+            self._candidate_cache[k] = self._rank_candidates(k)
+        return self._candidate_cache[k]
+
+    def _rank_candidates(self, k: int) -> np.ndarray:
         order = np.argsort(-self.plays_, kind="stable")
         rows = [order[:k], order[:k], np.argsort(-self.trend_, kind="stable")[:k]]
         for mask in (self.new_, *(self.genres_.T > 0)):
@@ -168,14 +192,18 @@ class PopularityGenrePolicy(UniformArtworkMixin):
         users = request.user_id
         self._grow(int(users.max()) + 1)
         prior = np.log1p(self.genres_.sum(0) / len(self.genres_))
-        score = np.log1p(self.user_genre_[users]) + prior + 0.5 * request.rng.gumbel(
-            size=(len(users), self.genres_.shape[1]))
+        score = (
+            np.log1p(self.user_genre_[users])
+            + prior
+            + 0.5 * request.rng.gumbel(size=(len(users), self.genres_.shape[1]))
+        )
         genre_rows = len(FIXED_ROWS) + np.argsort(-score, axis=1)
         base = np.concatenate([np.tile(np.arange(len(FIXED_ROWS)), (len(users), 1)), genre_rows], 1)
         last = self.last_series_[users]
-        has_continue = (last >= 0) & (request.day - self.last_series_day_[users]
-                                      <= self.continue_days)
-        return np.where(has_continue[:, None], base[:, :n_rows], base[:, 1:n_rows + 1])
+        has_continue = (last >= 0) & (
+            request.day - self.last_series_day_[users] <= self.continue_days
+        )
+        return np.where(has_continue[:, None], base[:, :n_rows], base[:, 1 : n_rows + 1])
 
     def serve(self, request: PageRequest) -> Page:
         if not self._ready:
@@ -188,7 +216,8 @@ class PopularityGenrePolicy(UniformArtworkMixin):
         # exploration: a few shuffled variants of each row's ranking, one drawn per tile row
         cand = self._candidates(k)  # (row types, k)
         keys = np.log1p(np.arange(k)) + self.exploration * request.rng.gumbel(
-            size=(len(cand), self.n_variants, k))
+            size=(len(cand), self.n_variants, k)
+        )
         order = np.argsort(keys, axis=2)[:, :, :n_cols]
         variants = np.take_along_axis(cand[:, None, :], order, axis=2)
         pick = request.rng.integers(self.n_variants, size=layout.shape)
@@ -198,10 +227,10 @@ class PopularityGenrePolicy(UniformArtworkMixin):
         artwork, pscore = self.choose_artwork(title, request)
         return Page(title, artwork, pscore, layout.astype(np.int16), ROW_NAMES)
 
-
     def update(self, day_events: pd.DataFrame) -> None:
         if not self._ready or day_events.empty:
             return
+        self._candidate_cache.clear()
         plays = day_events[day_events["event_type"].cat.codes.to_numpy() == PLAY_START]
         title = plays["title_id"].to_numpy()
         user = plays["user_id"].to_numpy()

@@ -31,13 +31,10 @@ from persona_lib.data import schema
 from persona_lib.data.policies import PopularityGenrePolicy, ServingPolicy
 from persona_lib.data.simulate_billing import Subscriptions
 from persona_lib.data.simulate_config import SimulationConfig
+from persona_lib.data.simulate_day import EVENT_COLUMNS, IMPRESSION_COLUMNS, simulate_day
+from persona_lib.data.simulate_merge import Placement, RunMerger
 from persona_lib.data.simulate_population import Population, make_population
-from persona_lib.data.simulate_sessions import (
-    EVENT_COLUMNS,
-    IMPRESSION_COLUMNS,
-    DayContext,
-    simulate_day,
-)
+from persona_lib.data.simulate_sessions import DayContext
 from persona_lib.data.world import Truth, World
 
 IMPRESSION = schema.EVENT_TYPES.index("impression")
@@ -53,61 +50,88 @@ def events_frame(columns: dict[str, np.ndarray], row_names: list[str]) -> pd.Dat
     for name in EVENT_COLUMNS:
         values = columns[name]
         if name == "ts":
-            values = values.astype("datetime64[ms]")
-        elif name in cats:
-            values = pd.Categorical.from_codes(values, categories=list(cats[name]))
+            values = values.view("datetime64[ms]")  # int64 ms since the epoch: no copy
+        elif name in cats:  # codes are in range by construction
+            values = pd.Categorical.from_codes(values, categories=list(cats[name]), validate=False)
         elif name == "row_id":
-            values = pd.Categorical.from_codes(remap[values],
-                                               categories=[row_names[i] for i in order])
+            values = pd.Categorical.from_codes(
+                remap[values], validate=False, categories=[row_names[i] for i in order]
+            )
         data[name] = values
     return pd.DataFrame(data, copy=False)  # no consolidation copy of tens of millions of rows
 
 
-def _concat(days: list, part: str, name: str) -> np.ndarray:
-    """Concatenate one column over days, releasing the per-day arrays as it goes."""
-    out = np.concatenate([getattr(d, part)[name] for d in days])
-    for d in days:
-        del getattr(d, part)[name]
+def _merge_columns(parts: list[dict], keys: list[np.ndarray], dtypes: dict, visit=None) -> dict:
+    """Stable-merge per-day columns (each day sorted by ``keys``) into preallocated arrays.
+
+    Each day's arrays are removed from its dict as soon as they are placed, so the peak memory
+    is about one copy of the data instead of per-day parts plus concatenation plus sort.
+    ``visit(i, positions)``, if given, sees day ``i``'s final positions before its move.
+    """
+    merger = RunMerger(keys)
+    del keys
+    out = {name: np.empty(merger.total, dtype=dtype) for name, dtype in dtypes.items()}
+    for i, part in enumerate(parts):
+        pos = merger.positions(i)
+        if visit is not None:
+            visit(i, pos)
+        place = Placement(pos)
+        for name in dtypes:
+            place.put(out[name], part.pop(name))
+        merger.release(i)
     return out
 
 
 def _finish_events(days: list, row_names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ts = _concat(days, "events", "ts")
-    order = np.argsort(ts, kind="stable")  # days arrive sorted: cheap, deterministic
-    etype = _concat(days, "events", "event_type")
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    event_id = rank[etype == IMPRESSION]
-    del rank
-    cols = {"ts": ts[order], "event_type": etype[order]}
-    del ts, etype
-    for name in EVENT_COLUMNS:
-        if name not in cols:
-            cols[name] = _concat(days, "events", name)[order]
+    """All days' events merged by ``ts`` (stable: day order breaks ties) and their impressions."""
+    imp_ts = [d.events["ts"][d.events["event_type"] == IMPRESSION] for d in days]
+
+    def impression_ids(i: int, pos: np.ndarray | slice) -> None:  # event_id of impressions
+        if isinstance(pos, slice):
+            pos = np.arange(pos.start, pos.stop)
+        days[i].impressions["event_id"] = pos[days[i].events["event_type"] == IMPRESSION]
+
+    cols = _merge_columns(
+        [d.events for d in days], [d.events["ts"] for d in days], EVENT_COLUMNS, impression_ids
+    )
     events = events_frame(cols, row_names)
     del cols
     events.insert(0, "event_id", np.arange(len(events), dtype=np.int32))
-    by_id = np.argsort(event_id)
-    impressions = {"event_id": event_id[by_id].astype(np.int32)}
-    for name in IMPRESSION_COLUMNS:
-        impressions[name] = _concat(days, "impressions", name)[by_id]
+    imp_dtypes = {"event_id": np.int32, **{name: np.float32 for name in IMPRESSION_COLUMNS}}
+    impressions = _merge_columns([d.impressions for d in days], imp_ts, imp_dtypes)
     return events, pd.DataFrame(impressions, copy=False)
 
 
 def _truth_tables(pop: Population) -> dict[str, pd.DataFrame]:
     users = pd.DataFrame({"user_id": pop.users["user_id"].to_numpy()})
-    for name in ("segment", "engagement", "peak_hour", "hour_spread", "speed", "patience",
-                 "signup_day", "churn_propensity", "payment_risk", "best_send_hour",
-                 "notification_uplift"):
+    for name in (
+        "segment",
+        "engagement",
+        "peak_hour",
+        "hour_spread",
+        "speed",
+        "patience",
+        "signup_day",
+        "churn_propensity",
+        "payment_risk",
+        "best_send_hour",
+        "notification_uplift",
+    ):
         users[name] = getattr(pop, name)
     for j, g in enumerate(schema.GENRES):
         users[f"taste_{g}"] = pop.genre_taste[:, j]
     for j, a in enumerate(schema.ARTWORK_ATTRIBUTES):
         users[f"attr_{a}"] = pop.attr_taste[:, j]
-    titles = pd.DataFrame({"title_id": pop.titles["title_id"].to_numpy(),
-                           "quality": pop.title_quality, "popularity": pop.title_popularity})
-    artworks = pd.DataFrame({"artwork_id": pop.artworks["artwork_id"].to_numpy(),
-                             "appeal": pop.art_appeal})
+    titles = pd.DataFrame(
+        {
+            "title_id": pop.titles["title_id"].to_numpy(),
+            "quality": pop.title_quality,
+            "popularity": pop.title_popularity,
+        }
+    )
+    artworks = pd.DataFrame(
+        {"artwork_id": pop.artworks["artwork_id"].to_numpy(), "appeal": pop.art_appeal}
+    )
     return {"users": users, "titles": titles, "artworks": artworks}
 
 
@@ -142,11 +166,21 @@ def simulate(config: SimulationConfig, policy: ServingPolicy | None = None) -> W
         days.append(result)
     events, impressions = _finish_events(days, list(ctx.row_names))
     sub_tables = subs.tables()
-    truth_tables = {**_truth_tables(pop), "impressions": impressions.drop(columns="pscore"),
-                    "churn_hazard": sub_tables["churn_hazard"],
-                    "notifications": sub_tables["notification_truth"]}
+    truth_tables = {
+        **_truth_tables(pop),
+        "impressions": impressions.drop(columns="pscore"),
+        "churn_hazard": sub_tables["churn_hazard"],
+        "notifications": sub_tables["notification_truth"],
+    }
     truth = Truth(config, truth_tables, pop.titles, pop.artworks, pop.users)
-    return World(config=config, titles=pop.titles, artworks=pop.artworks, users=pop.users,
-                 events=events, billing=sub_tables["billing"],
-                 notifications=sub_tables["notifications"],
-                 propensities=impressions[["event_id", "pscore"]], truth=truth)
+    return World(
+        config=config,
+        titles=pop.titles,
+        artworks=pop.artworks,
+        users=pop.users,
+        events=events,
+        billing=sub_tables["billing"],
+        notifications=sub_tables["notifications"],
+        propensities=impressions[["event_id", "pscore"]],
+        truth=truth,
+    )

@@ -13,6 +13,7 @@ plan changes during the window are in the billing table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -61,10 +62,14 @@ VOCAB = {
     "Music": "band concert singer tour album rhythm stage dance rapper legend",
 }
 GENERIC = "city world life night years young old new last first home dark secret new-york".split()
-ADJECTIVES = ("Silent Broken Golden Hidden Last Lost Crimson Wild Endless Frozen Burning Quiet "
-              "Midnight Hollow Bright Savage Distant Iron Secret Fallen").split()
-NOUNS = ("Harbor Empire Signal Garden River Crown Horizon Promise Shadow Orbit Frontier Legacy "
-         "Echo Storm Kingdom Mirror Road Summer Code Witness").split()
+ADJECTIVES = (
+    "Silent Broken Golden Hidden Last Lost Crimson Wild Endless Frozen Burning Quiet "
+    "Midnight Hollow Bright Savage Distant Iron Secret Fallen"
+).split()
+NOUNS = (
+    "Harbor Empire Signal Garden River Crown Horizon Promise Shadow Orbit Frontier Legacy "
+    "Echo Storm Kingdom Mirror Road Summer Code Witness"
+).split()
 
 
 @dataclass(frozen=True)
@@ -96,12 +101,14 @@ class Population:
     best_send_hour: np.ndarray
     notification_uplift: np.ndarray  # relative change of the day's session rate when opened
 
-    @property
+    @cached_property
     def user_language(self) -> np.ndarray:
+        """Language codes of the members (read on every tile: computed once)."""
         return self.users["language"].cat.codes.to_numpy()
 
-    @property
+    @cached_property
     def title_language(self) -> np.ndarray:
+        """Language codes of the titles."""
         return self.titles["language"].cat.codes.to_numpy()
 
 
@@ -159,8 +166,11 @@ def make_titles(config: SimulationConfig) -> tuple[pd.DataFrame, dict[str, np.nd
     n_episodes = np.where(is_series, seasons * (6 + np.floor(u[:, 8] * 8).astype(int)), 1)
     dark = multi_hot[:, [4, 9, 12]].sum(1) > 0  # crime, horror, thriller
     kids = multi_hot[:, [2, 7]].sum(1) > 0  # animation, family
-    maturity = np.where(kids, np.floor(u[:, 9] * 2), np.where(dark, 3 + np.floor(u[:, 9] * 2),
-                                                            2 + np.floor(u[:, 9] * 2)))
+    maturity = np.where(
+        kids,
+        np.floor(u[:, 9] * 2),
+        np.where(dark, 3 + np.floor(u[:, 9] * 2), 2 + np.floor(u[:, 9] * 2)),
+    )
     quality = z[:, 1]
     pop_rank = np.argsort(np.argsort(-(0.6 * quality + 0.8 * z[:, 2])))
     popularity = (pop_rank + 1.0) ** -config.zipf_exponent
@@ -178,8 +188,11 @@ def make_titles(config: SimulationConfig) -> tuple[pd.DataFrame, dict[str, np.nd
         "synopsis": pd.array(_synopses(seed, ids, multi_hot), dtype="str"),
     })  # fmt: skip
     shares = (multi_hot / multi_hot.sum(1, keepdims=True)).astype(np.float32)
-    latent = {"title_genres": shares, "title_quality": quality,
-              "title_popularity": popularity / popularity.sum()}
+    latent = {
+        "title_genres": shares,
+        "title_quality": quality,
+        "title_popularity": popularity / popularity.sum(),
+    }
     return titles, latent
 
 
@@ -206,21 +219,28 @@ def make_artworks(config: SimulationConfig, title_genres: np.ndarray) -> tuple[p
     frame = pd.DataFrame({"artwork_id": art.astype(np.int32), "title_id": title.astype(np.int32)})
     for j, name in enumerate(schema.ARTWORK_ATTRIBUTES):
         frame[name] = attrs[:, j]
-    latent = {"art_attrs": attrs.astype(np.float32), "art_appeal": appeal,
-              "art_offset": offset.astype(np.int64), "art_count": count.astype(np.int64)}
+    latent = {
+        "art_attrs": attrs.astype(np.float32),
+        "art_appeal": appeal,
+        "art_offset": offset.astype(np.int64),
+        "art_count": count.astype(np.int64),
+    }
     return frame, latent
 
 
 def _user_tastes(seed: int, ids: np.ndarray) -> dict[str, np.ndarray]:
     taste_noise = normal(uniform(seed, Stream.POPULATION, ids[:, None], 1, np.arange(G)))
-    fav = np.log(GENRE_WEIGHTS) + gumbel(uniform(seed, Stream.POPULATION, ids[:, None], 2,
-                                                 np.arange(G)))
+    fav = np.log(GENRE_WEIGHTS) + gumbel(
+        uniform(seed, Stream.POPULATION, ids[:, None], 2, np.arange(G))
+    )
     favourite = np.argsort(np.argsort(-fav, axis=1), axis=1) < 2
     segment = categorical(uniform(seed, Stream.POPULATION, ids, 3), SEGMENT_WEIGHTS)
     attr_noise = normal(uniform(seed, Stream.POPULATION, ids[:, None], 4, np.arange(A)))
-    return {"genre_taste": (0.8 * taste_noise + 1.6 * favourite).astype(np.float32),
-            "segment": segment,
-            "attr_taste": (SEGMENTS[segment] + 0.25 * attr_noise).astype(np.float32)}
+    return {
+        "genre_taste": (0.8 * taste_noise + 1.6 * favourite).astype(np.float32),
+        "segment": segment,
+        "attr_taste": (SEGMENTS[segment] + 0.25 * attr_noise).astype(np.float32),
+    }
 
 
 def _user_habits(config: SimulationConfig, ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -258,8 +278,11 @@ def make_users(config: SimulationConfig) -> tuple[pd.DataFrame, dict[str, np.nda
     plan = np.where((plan == 1) & (signup_day > -540), 2, plan)  # basic is closed to new members
     habits = _user_habits(config, ids)
     ms = np.floor(u[:, 5] * 86_400_000).astype(np.int64)
-    signup_ts = (config.start.astype("datetime64[ms]") + signup_day.astype("timedelta64[D]")
-                 + ms.astype("timedelta64[ms]"))
+    signup_ts = (
+        config.start.astype("datetime64[ms]")
+        + signup_day.astype("timedelta64[D]")
+        + ms.astype("timedelta64[ms]")
+    )
     users = pd.DataFrame({
         "user_id": ids.astype(np.int32),
         "signup_ts": signup_ts.astype("datetime64[ms]"),
@@ -277,8 +300,9 @@ def make_population(config: SimulationConfig) -> Population:
     titles, t_latent = make_titles(config)
     artworks, a_latent = make_artworks(config, t_latent["title_genres"])
     users, u_latent = make_users(config)
-    return Population(titles=titles, artworks=artworks, users=users,
-                      **t_latent, **a_latent, **u_latent)
+    return Population(
+        titles=titles, artworks=artworks, users=users, **t_latent, **a_latent, **u_latent
+    )
 
 
 # --- the behaviour model: true response of a member to a tile (read by sessions and Truth) ---

@@ -1,4 +1,4 @@
-"""One simulated day: sessions, homepage browsing, search and plays, as event arrays.
+"""A day's sessions and their homepage browsing, as event arrays (see `simulate_day`).
 
 Browsing follows Gomez-Uribe & Hunt (2016, ACM TMIS 6(4)): a member scans the homepage top to
 bottom and left to right within the columns visible on the device (sometimes scrolling a row to
@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit, ndtri
+from scipy.special import ndtri
 
 from persona_lib.data import schema
-from persona_lib.data.keyed_random import Stream, beta, categorical, hash_keys, poisson, to_uniform
+from persona_lib.data.keyed_random import Stream, categorical, hash_keys, poisson, to_uniform
 from persona_lib.data.policies import PageRequest
 from persona_lib.data.simulate_config import SimulationConfig
-from persona_lib.data.simulate_population import Population, fit_score, tile_probabilities
+from persona_lib.data.simulate_population import Population, tile_probabilities
 
 VISIBLE_COLS = np.array([6, 3, 4, 6])  # tv, mobile, tablet, web
 SCREEN_ROWS = np.array([2, 3, 3, 3])
@@ -106,8 +106,9 @@ class Sessions:
     session_id: np.ndarray
 
 
-def draw_sessions(ctx: DayContext, day: int, eligible: np.ndarray, boost: np.ndarray,
-                  first_id: int) -> Sessions:
+def draw_sessions(
+    ctx: DayContext, day: int, eligible: np.ndarray, boost: np.ndarray, first_id: int
+) -> Sessions:
     """Poisson sessions per eligible member (engagement x weekday x notification boost)."""
     cfg, pop = ctx.config, ctx.pop
     seed = cfg.random_state
@@ -127,30 +128,64 @@ def draw_sessions(ctx: DayContext, day: int, eligible: np.ndarray, boost: np.nda
     patience = cfg.patience_s * 1000 * pop.patience[user] * np.exp(0.3 * ndtri(u[:, 2]))
     patience = np.where(u[:, 4] < cfg.search_first_rate, -1.0, patience)
     span = cfg.review_max - cfg.review_min + 1
-    return Sessions(user, k, device, start, patience,
-                    cfg.review_min + np.floor(u[:, 3] * span).astype(np.int64), u[:, 5], base,
-                    first_id + np.arange(user.size, dtype=np.int64))
+    return Sessions(
+        user,
+        k,
+        device,
+        start,
+        patience,
+        cfg.review_min + np.floor(u[:, 3] * span).astype(np.int64),
+        u[:, 5],
+        base,
+        first_id + np.arange(user.size, dtype=np.int64),
+    )
 
 
-_EVENT_DTYPES = {"offset": np.float64, "event_type": np.int8, "title_id": np.int32,
-                 "artwork_id": np.int32, "row_id": np.int8, "row_position": np.int8,
-                 "col_position": np.int8, "dwell_ms": np.uint16, "watch_s": np.float32,
-                 "seq": np.int32}
+_EVENT_DTYPES = {
+    "offset": np.float64,
+    "event_type": np.int8,
+    "title_id": np.int32,
+    "artwork_id": np.int32,
+    "row_id": np.int8,
+    "row_position": np.int8,
+    "col_position": np.int8,
+    "dwell_ms": np.uint16,
+    "watch_s": np.float32,
+    "seq": np.int32,
+}
 
 
 def _events(sess, offset, etype, title, art, row, rpos, cpos, dwell, watch, seq, **extra):
     """One group of events as equal-length arrays in their final dtypes (scalars broadcast)."""
     n = len(sess)
-    values = {"offset": offset, "event_type": etype, "title_id": title, "artwork_id": art,
-              "row_id": row, "row_position": rpos, "col_position": cpos,
-              "dwell_ms": np.clip(dwell, 0, schema.MAX_DWELL_MS), "watch_s": watch, "seq": seq}
-    out = {k: np.broadcast_to(np.asarray(v).astype(_EVENT_DTYPES[k], copy=False), n)
-           for k, v in values.items()}
+    values = {
+        "offset": offset,
+        "event_type": etype,
+        "title_id": title,
+        "artwork_id": art,
+        "row_id": row,
+        "row_position": rpos,
+        "col_position": cpos,
+        "dwell_ms": np.clip(dwell, 0, schema.MAX_DWELL_MS),
+        "watch_s": watch,
+        "seq": seq,
+    }
+    out = {
+        k: np.broadcast_to(np.asarray(v).astype(_EVENT_DTYPES[k], copy=False), n)
+        for k, v in values.items()
+    }
     return {"sess": sess, **out, **extra}
 
 
-def _request_page(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, policy, day: int,
-                  rng: np.random.Generator):
+def _request_page(
+    ctx: DayContext,
+    s: Sessions,
+    idx: np.ndarray,
+    device: int,
+    policy,
+    day: int,
+    rng: np.random.Generator,
+):
     """Ask the policy for a page just deep enough for these sessions' scanning."""
     cfg, pop = ctx.config, ctx.pop
     vis, screen = int(VISIBLE_COLS[device]), int(SCREEN_ROWS[device])
@@ -158,8 +193,18 @@ def _request_page(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, po
     depth = int(np.ceil(1.25 * s.max_review[idx].max() / per_row)) + screen
     hours = ((s.start_ms[idx] // 3_600_000) % 24).astype(np.int8)
     width = min(cfg.titles_per_row, vis + int(SCROLL_COLS[device]))
-    request = PageRequest(s.session_id[idx], s.user[idx], s.device[idx], hours, day,
-                          min(cfg.rows_per_page, depth), width, rng, pop.titles, pop.artworks)
+    request = PageRequest(
+        s.session_id[idx],
+        s.user[idx],
+        s.device[idx],
+        hours,
+        day,
+        min(cfg.rows_per_page, depth),
+        width,
+        rng,
+        pop.titles,
+        pop.artworks,
+    )
     return policy.serve(request)
 
 
@@ -196,8 +241,15 @@ def _scan(ctx: DayContext, s: Sessions, idx: np.ndarray, rows: int, width: int, 
     return ex, dwell, time, cand
 
 
-def browse(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, policy, day: int,
-           rng: np.random.Generator) -> tuple[list[dict], dict]:
+def browse(
+    ctx: DayContext,
+    s: Sessions,
+    idx: np.ndarray,
+    device: int,
+    policy,
+    day: int,
+    rng: np.random.Generator,
+) -> tuple[list[dict], dict]:
     """Homepage browsing of sessions ``idx`` (all on one device) against the policy's page."""
     page = _request_page(ctx, s, idx, device, policy, day, rng)
     n, rows, width = page.title_id.shape
@@ -206,17 +258,24 @@ def browse(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, policy, d
     ex, dwell, time, cand = _scan(ctx, s, idx, rows, width, vis)
     flat = np.flatnonzero(cand)  # candidate tiles, session-major then scan order
     si, sj = np.divmod(flat, size)
-    t = {"title": page.title_id.reshape(-1)[flat], "artwork": page.artwork_id.reshape(-1)[flat],
-         "user": s.user[idx][si], "ex": ex.reshape(-1)[flat], "dwell": dwell.reshape(-1)[flat]}
+    t = {
+        "title": page.title_id.reshape(-1)[flat],
+        "artwork": page.artwork_id.reshape(-1)[flat],
+        "user": s.user[idx][si],
+        "ex": ex.reshape(-1)[flat],
+        "dwell": dwell.reshape(-1)[flat],
+    }
     seen = ctx.completed.contains(t["user"], t["title"])
-    pc, pp, ph, t["fit"] = tile_probabilities(ctx.pop, ctx.config, t["user"], t["title"],
-                                              t["artwork"], device, seen)
+    pc, pp, ph, t["fit"] = tile_probabilities(
+        ctx.pop, ctx.config, t["user"], t["title"], t["artwork"], device, seen
+    )
     u_click, u_play = _u32(hash_keys(KEY_CLICK + sj, base=s.base[idx][si]))
     t["click"] = t["ex"] & (u_click < pc)
     t["play"] = t["click"] & (u_play < pp)
     t["hover"] = t["ex"] & ~t["click"] & ((u_click - pc) / (1 - pc) < ph)
-    t["extra"] = (np.where(t["hover"], 1.5 * t["dwell"], 0.0)
-                  + np.where(t["click"] & ~t["play"], DETAILS_MS, 0.0))
+    t["extra"] = np.where(t["hover"], 1.5 * t["dwell"], 0.0) + np.where(
+        t["click"] & ~t["play"], DETAILS_MS, 0.0
+    )
     time.reshape(-1)[flat] += t["extra"]
     cum = (np.cumsum(time, 1) - time).reshape(-1)
     incl = cum[flat] <= s.patience_ms[idx][si]
@@ -230,8 +289,16 @@ def browse(ctx: DayContext, s: Sessions, idx: np.ndarray, device: int, policy, d
     return out, {"plays": plays, "end": end, "played": first < size}
 
 
-def _emit(ctx: DayContext, page, idx: np.ndarray, flat: np.ndarray, t: dict, truth: dict,
-          cum: np.ndarray, device: int) -> tuple[list[dict], dict]:
+def _emit(
+    ctx: DayContext,
+    page,
+    idx: np.ndarray,
+    flat: np.ndarray,
+    t: dict,
+    truth: dict,
+    cum: np.ndarray,
+    device: int,
+) -> tuple[list[dict], dict]:
     """Impression, examination and play events of the included tiles (see `browse`)."""
     n, rows, width = page.title_id.shape
     size = rows * width
@@ -251,151 +318,52 @@ def _emit(ctx: DayContext, page, idx: np.ndarray, flat: np.ndarray, t: dict, tru
     k = pos[fi]
     pe = np.where(k >= 0, exam_probability(c, r)[jj], 0.0)
     k = np.maximum(k, 0)
-    out = [_events(idx[ii], np.where(c[jj] < vis, arrival, cum[fi]), ET["impression"],
-                   page.title_id.reshape(-1)[fi], page.artwork_id.reshape(-1)[fi],
-                   rc[ii * rows + r[jj]], r[jj], c[jj], 0, np.nan, jj,
-                   pscore=page.pscore.reshape(-1)[fi], p_examine=pe,
-                   **{name: pe * p[k] for name, p in truth.items()})]
+    out = [
+        _events(
+            idx[ii],
+            np.where(c[jj] < vis, arrival, cum[fi]),
+            ET["impression"],
+            page.title_id.reshape(-1)[fi],
+            page.artwork_id.reshape(-1)[fi],
+            rc[ii * rows + r[jj]],
+            r[jj],
+            c[jj],
+            0,
+            np.nan,
+            jj,
+            pscore=page.pscore.reshape(-1)[fi],
+            p_examine=pe.astype(np.float32),
+            **{name: (pe * p[k]).astype(np.float32) for name, p in truth.items()},
+        )
+    ]
     e = incl & t["ex"]
     etype = np.where(t["click"], ET["click"], np.where(t["hover"], ET["hover"], ET["scroll_past"]))
     se, je = si[e], sj[e]
-    out.append(_events(idx[se], t["cum"][e] + t["dwell"][e], etype[e], t["title"][e],
-                       t["artwork"][e], rc[se * rows + r[je]], r[je], c[je],
-                       (t["dwell"] + t["extra"])[e], np.nan, 10_000 + je))
+    out.append(
+        _events(
+            idx[se],
+            t["cum"][e] + t["dwell"][e],
+            etype[e],
+            t["title"][e],
+            t["artwork"][e],
+            rc[se * rows + r[je]],
+            r[je],
+            c[je],
+            (t["dwell"] + t["extra"])[e],
+            np.nan,
+            10_000 + je,
+        )
+    )
     p = incl & t["play"]
     sp, jp = si[p], sj[p]
-    plays = {"sess": idx[sp], "offset": t["cum"][p] + t["dwell"][p] + DETAILS_MS / 2,
-             "title_id": t["title"][p], "artwork_id": t["artwork"][p],
-             "row_id": rc[sp * rows + r[jp]], "row_position": r[jp], "col_position": c[jp],
-             "fit": t["fit"][p]}
+    plays = {
+        "sess": idx[sp],
+        "offset": t["cum"][p] + t["dwell"][p] + DETAILS_MS / 2,
+        "title_id": t["title"][p],
+        "artwork_id": t["artwork"][p],
+        "row_id": rc[sp * rows + r[jp]],
+        "row_position": r[jp],
+        "col_position": c[jp],
+        "fit": t["fit"][p],
+    }
     return out, plays
-
-
-def search(ctx: DayContext, s: Sessions, idx: np.ndarray, end_ms: np.ndarray, day: int):
-    """Searches of sessions ``idx``: a title fitting the member's taste, then click and play."""
-    pop = ctx.pop
-    user = s.user[idx]
-    u = to_uniform(hash_keys(KEY_SEARCH + np.arange(6), base=s.base[idx][:, None]))
-    genre = categorical(u[:, 0], np.exp(pop.genre_taste[user]))
-    title = np.zeros((2, idx.size), dtype=np.int64)
-    for g in np.unique(genre):
-        ids, cum = ctx.search_cum[g]
-        m = genre == g
-        title[:, m] = ids[np.minimum(np.searchsorted(cum, u[m][:, [1, 5]].T), ids.size - 1)]
-    # members mostly search for something they have not finished yet
-    title = np.where(ctx.completed.contains(user, title[0]), title[1], title[0])
-    art = pop.art_offset[title] + np.floor(u[:, 2] * pop.art_count[title]).astype(np.int64)
-    fit = fit_score(pop, user, title)
-    typing = 4000 + 8000 * u[:, 3]
-    t_search = end_ms + 2000 + typing
-    play = u[:, 4] < expit(1.5 + 0.8 * fit)
-    out = [_events(idx, t_search, ET["search"], title, art, 0, 0, 0, typing, np.nan, 30_000),
-           _events(idx, t_search + 1500, ET["click"], title, art, 0, 0, 0, 1500, np.nan, 30_001)]
-    plays = {"sess": idx[play], "offset": t_search[play] + 1500 + DETAILS_MS / 2,
-             "title_id": title[play], "artwork_id": art[play], "row_id": np.zeros(play.sum(), int),
-             "row_position": 0, "col_position": 0, "fit": fit[play]}
-    return out, plays
-
-
-def play_outcomes(ctx: DayContext, s: Sessions, plays: dict, day: int) -> tuple[list[dict], dict]:
-    """Watch time of each play (Beta fraction by true fit), completion, autoplay, rewatch."""
-    pop = ctx.pop
-    idx, title = plays["sess"], plays["title_id"]
-    user = s.user[idx]
-    u = to_uniform(hash_keys(KEY_PLAY + np.arange(2), base=s.base[idx][:, None]))
-    mean = expit(0.2 + 0.9 * plays["fit"])
-    frac = beta(3 * mean, 3 * (1 - mean), u[:, 0])
-    completed = frac >= 0.9
-    n_ep = pop.titles["n_episodes"].to_numpy()[title]
-    runtime_s = pop.titles["runtime_min"].to_numpy()[title] * 60.0
-    p_more = expit(0.3 + 0.5 * plays["fit"])
-    more = np.floor(np.log(u[:, 1]) / np.log(p_more))
-    more = np.where(completed & (n_ep > 1), np.minimum(np.minimum(more, 5), n_ep - 1), 0)
-    watch = np.minimum(runtime_s * (frac + more), schema.MAX_WATCH_S).astype(np.float32)
-    rewatch = ctx.completed.contains(user, title)
-    common = (plays["title_id"], plays["artwork_id"], plays["row_id"], plays["row_position"],
-              plays["col_position"], 0, np.nan)
-    start = plays["offset"]
-    out = [_events(idx, start, ET["play_start"], *common, 20_000),
-           _events(idx[rewatch], start[rewatch], ET["rewatch"],
-                   *(x[rewatch] if np.ndim(x) else x for x in common), 20_001),
-           _events(idx, start + watch * 1000.0, ET["play_stop"], *common[:-1], watch, 20_002)]
-    outcome = {"user": user, "title": title, "watch_s": watch, "completed": completed,
-               "good": completed & (plays["fit"] > 0.5), "search": plays["row_id"] == 0}
-    return out, outcome
-
-
-EVENT_COLUMNS = {"ts": np.int64, "user_id": np.int32, "session_id": np.int32,
-                 "device": np.int8, "event_type": np.int8, "title_id": np.int32,
-                 "artwork_id": np.int32, "row_id": np.int8, "row_position": np.int8,
-                 "col_position": np.int8, "dwell_ms": np.uint16, "watch_s": np.float32}
-IMPRESSION_COLUMNS = ("pscore", "p_examine", "p_hover", "p_click", "p_play")
-
-
-@dataclass
-class DayResult:
-    """A day's events (columns of EVENT_COLUMNS, sorted), impression truth and play outcomes."""
-
-    events: dict[str, np.ndarray]
-    impressions: dict[str, np.ndarray]  # aligned with the day's impression events, in order
-    outcome: dict[str, np.ndarray]
-    session_users: np.ndarray
-    n_sessions: int
-
-
-def _concat_plays(parts: list[dict]) -> dict:
-    keys = parts[0].keys()
-    return {k: np.concatenate([np.broadcast_to(p[k], len(p["sess"])) for p in parts])
-            for k in keys}
-
-
-def simulate_day(ctx: DayContext, day: int, eligible: np.ndarray, boost: np.ndarray,
-                 first_id: int, policy) -> DayResult:
-    """Sessions, browsing, searches and plays of one day as sorted event columns."""
-    cfg = ctx.config
-    s = draw_sessions(ctx, day, eligible, boost, first_id)
-    rng = np.random.default_rng([cfg.random_state, int(Stream.POLICY), day])
-    groups, plays = [], []
-    end, played = np.zeros(s.user.size), np.zeros(s.user.size, bool)
-    for device in range(len(schema.DEVICES)):
-        ids = np.flatnonzero(s.device == device)
-        for chunk in np.array_split(ids, -(-ids.size // cfg.session_chunk)):
-            if chunk.size:
-                ev, res = browse(ctx, s, chunk, device, policy, day, rng)
-                groups += ev
-                plays.append(res["plays"])
-                end[chunk], played[chunk] = res["end"], res["played"]
-    abandon = ~played & (s.u_search < cfg.search_after_abandon_rate)
-    to_search = np.flatnonzero((s.patience_ms < 0) | abandon)
-    ev, search_plays = search(ctx, s, to_search, end[to_search], day)
-    groups += ev
-    ev, outcome = play_outcomes(ctx, s, _concat_plays([*plays, search_plays]), day)
-    groups += ev
-    done = outcome["completed"]
-    ctx.completed.add(outcome["user"][done], outcome["title"][done])
-    return _assemble(s, groups, outcome)
-
-
-def _assemble(s: Sessions, groups: list[dict], outcome: dict) -> DayResult:
-    groups = sorted(groups, key=lambda g: "pscore" not in g)  # impressions first
-    keys = ("sess", "offset", "event_type", "title_id", "artwork_id", "row_id", "row_position",
-            "col_position", "dwell_ms", "watch_s", "seq")
-    col = {k: np.concatenate([g[k] for g in groups]) for k in keys}
-    sess = col.pop("sess")
-    col["ts"] = s.start_ms[sess] + col.pop("offset").astype(np.int64)
-    col["user_id"], col["session_id"], col["device"] = (s.user[sess], s.session_id[sess],
-                                                        s.device[sess])
-    seq = col.pop("seq")
-    # one int64 sort key (ts within 3 days: 28 bits, session in day: 20 bits, seq: 15 bits)
-    rel = col["ts"] - s.start_ms.min() if s.start_ms.size else col["ts"]
-    if s.user.size < 2**20 and (rel.size == 0 or rel.max() < 2**28):
-        order = np.argsort((rel << 35) | (sess.astype(np.int64) << 15) | seq.astype(np.int64))
-    else:
-        order = np.lexsort((seq, sess, col["ts"]))
-    events = {k: col[k][order].astype(t) for k, t in EVENT_COLUMNS.items()}
-    imp_groups = [g for g in groups if "pscore" in g]
-    n_imp = sum(len(g["sess"]) for g in imp_groups)
-    imp_order = order[order < n_imp]
-    impressions = {k: np.concatenate([g[k] for g in imp_groups])[imp_order].astype(np.float32)
-                   for k in IMPRESSION_COLUMNS}
-    return DayResult(events, impressions, outcome, s.user, s.user.size)

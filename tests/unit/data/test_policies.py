@@ -26,19 +26,30 @@ def catalog():
 def request_for(catalog, users, day=0, n_rows=8, n_cols=10, seed=0):
     titles, artworks = catalog
     users = np.asarray(users)
-    return PageRequest(np.arange(users.size), users, np.zeros(users.size, np.int8),
-                       np.full(users.size, 20, np.int8), day, n_rows, n_cols,
-                       np.random.default_rng(seed), titles, artworks)
+    return PageRequest(
+        np.arange(users.size),
+        users,
+        np.zeros(users.size, np.int8),
+        np.full(users.size, 20, np.int8),
+        day,
+        n_rows,
+        n_cols,
+        np.random.default_rng(seed),
+        titles,
+        artworks,
+    )
 
 
 def plays_frame(users, titles_played):
     n = len(users)
-    return pd.DataFrame({
-        "ts": np.full(n, np.datetime64("2025-01-01T20:00", "ms")),
-        "user_id": np.asarray(users, np.int32),
-        "event_type": pd.Categorical(["play_start"] * n, categories=list(schema.EVENT_TYPES)),
-        "title_id": np.asarray(titles_played, np.int32),
-    })
+    return pd.DataFrame(
+        {
+            "ts": np.full(n, np.datetime64("2025-01-01T20:00", "ms")),
+            "user_id": np.asarray(users, np.int32),
+            "event_type": pd.Categorical(["play_start"] * n, categories=list(schema.EVENT_TYPES)),
+            "title_id": np.asarray(titles_played, np.int32),
+        }
+    )
 
 
 def test_page_shapes_dtypes_and_propensities(catalog):
@@ -97,8 +108,32 @@ def test_fewer_rows_than_requested_are_allowed(catalog):
 
 def test_page_rejects_inconsistent_shapes():
     with pytest.raises(ValueError, match="must share one"):
-        Page(np.zeros((1, 2, 3), np.int32), np.zeros((1, 2, 2), np.int32),
-             np.ones((1, 2, 3), np.float32), np.zeros((1, 2), np.int16), ("popular",))
+        Page(
+            np.zeros((1, 2, 3), np.int32),
+            np.zeros((1, 2, 2), np.int32),
+            np.ones((1, 2, 3), np.float32),
+            np.zeros((1, 2), np.int16),
+            ("popular",),
+        )
     with pytest.raises(ValueError, match="row_id must have shape"):
-        Page(np.zeros((1, 2, 3), np.int32), np.zeros((1, 2, 3), np.int32),
-             np.ones((1, 2, 3), np.float32), np.zeros((1, 3), np.int16), ("popular",))
+        Page(
+            np.zeros((1, 2, 3), np.int32),
+            np.zeros((1, 2, 3), np.int32),
+            np.ones((1, 2, 3), np.float32),
+            np.zeros((1, 3), np.int16),
+            ("popular",),
+        )
+
+
+def test_cached_rankings_and_artwork_index_serve_the_same_pages(catalog):
+    cached, fresh = PopularityGenrePolicy(), PopularityGenrePolicy()
+    for day in range(3):
+        for seed in range(2):
+            fresh._candidate_cache = {}  # rank from scratch for every request
+            fresh._artwork_index_cache = None
+            a = cached.serve(request_for(catalog, [0, 1, 2], day=day, seed=seed))
+            b = fresh.serve(request_for(catalog, [0, 1, 2], day=day, seed=seed))
+            np.testing.assert_array_equal(a.title_id, b.title_id)
+            np.testing.assert_array_equal(a.artwork_id, b.artwork_id)
+        for policy in (cached, fresh):
+            policy.update(plays_frame([day, 4], [day, 7]))

@@ -82,8 +82,9 @@ def test_truth_click_prob_and_best_artwork(world):
     imp = world.truth.tables["impressions"]
     rows = imp[imp["p_examine"] > 0].head(2000)
     ev = e.loc[rows["event_id"]]
-    p = world.truth.click_prob(ev["user_id"], ev["title_id"], ev["artwork_id"],
-                               device=ev["device"].astype(str).to_numpy())
+    p = world.truth.click_prob(
+        ev["user_id"], ev["title_id"], ev["artwork_id"], device=ev["device"].astype(str).to_numpy()
+    )
     ratio = (rows["p_click"] / rows["p_examine"]).to_numpy()
     assert np.all(p + 1e-5 >= ratio)  # equal unless the member had completed the title
     assert np.mean(np.isclose(p, ratio, rtol=1e-4)) > 0.9
@@ -171,3 +172,27 @@ def test_presets_are_sized_as_documented():
 def test_missing_preset_lists_the_available_ones():
     with pytest.raises(FileNotFoundError, match=r"available presets: \[.*'smoke'.*\]"):
         load_preset("nope")
+
+
+@pytest.mark.parametrize("min_block", [2, 4096])
+def test_run_merger_equals_a_stable_sort_of_the_runs(monkeypatch, min_block):
+    from persona_lib.data import simulate_merge
+    from persona_lib.data.simulate_merge import Placement, RunMerger, merge_runs
+
+    monkeypatch.setattr(simulate_merge, "MIN_BLOCK", min_block)
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # overlapping runs with ties, empty runs, long consecutive stretches
+        runs = [
+            np.sort(
+                d * rng.integers(0, 20) + rng.integers(0, rng.integers(1, 40), rng.integers(0, 30))
+            )
+            for d in range(rng.integers(1, 8))
+        ]
+        expected = np.argsort(np.concatenate(runs), kind="stable")
+        np.testing.assert_array_equal(merge_runs(runs), expected)
+        merger, out, start = RunMerger(runs), np.full(expected.size, -1), 0
+        for i, run in enumerate(runs):
+            Placement(merger.positions(i)).put(out, np.arange(start, start + run.size))
+            merger.release(i)
+            start += run.size
+        np.testing.assert_array_equal(out, expected)
