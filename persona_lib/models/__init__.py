@@ -4,6 +4,7 @@ The play model lives in `persona_lib.models.play_model` (imported on demand: it 
 """
 
 from persona_lib.models.base import Recommender, as_interactions, top_k
+from persona_lib.models.blend import BlendRecommender
 from persona_lib.models.content import ContentRecommender, title_vectors
 from persona_lib.models.ease import EASERecommender
 from persona_lib.models.factorization import ALSRecommender, BPRRecommender
@@ -13,6 +14,7 @@ from persona_lib.models.popularity import PopularityRecommender
 __all__ = [
     "ALSRecommender",
     "BPRRecommender",
+    "BlendRecommender",
     "ContentRecommender",
     "EASERecommender",
     "ItemKNNRecommender",

@@ -129,6 +129,24 @@ class ALSRecommender(_FactorModel):
         self.n_users_ = n_users
         return self
 
+    def add_plays(self, user_id: int, title_ids, weight: float | None = None) -> ALSRecommender:
+        """Feedback loop for one member: add plays of ``title_ids`` and re-solve their factors.
+
+        ``weight`` is the confidence given to each new play (default: the median weight of the
+        fitted matrix); the member's earlier plays are kept. See `partial_fit_users`.
+        """
+        self._check_fitted()
+        titles = np.unique(np.asarray(title_ids, dtype=np.int64))
+        if titles.size == 0 or titles.min() < 0 or titles.max() >= self.n_titles_:
+            raise ValueError(f"title_ids must be non-empty and lie in [0, {self.n_titles_})")
+        if weight is None:
+            weight = float(np.median(self.seen_.data)) if self.seen_.nnz else 1.0
+        row = sp.csr_matrix(self.seen_[[user_id]] if user_id < self.n_users_ else
+                            sp.csr_matrix((1, self.n_titles_), dtype=np.float32))
+        new = sp.csr_matrix((np.full(titles.size, weight, np.float32),
+                             (np.zeros(titles.size, np.int64), titles)), shape=row.shape)
+        return self.partial_fit_users([user_id], row.maximum(new))
+
     def _rows_for(self, ids: np.ndarray, interactions_rows) -> sp.csr_matrix:
         if isinstance(interactions_rows, pd.DataFrame):
             frame = interactions_rows

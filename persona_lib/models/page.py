@@ -298,3 +298,14 @@ def build_pages(user_ids, member: MemberInputs, catalog: PageCatalog, n_rows: in
         user_id=np.asarray(user_ids), title_id=titles, score=z[members[:, :, None], titles],
         row_kind=kinds[chosen], row_key=np.take_along_axis(keys, chosen, 1), row_score=values,
         genre_names=catalog.genre_names)  # fmt: skip
+
+
+def title_grid(page: Homepage, titles: pd.DataFrame, member: int = 0) -> pd.DataFrame:
+    """One member's page as a table to read: a row per page row, a column per position, names.
+
+    ``member`` is the index of the member within ``page`` (0 for a single-member page).
+    """
+    frame = page.to_frame()
+    frame = frame[frame["user_id"] == page.user_id[member]]
+    frame = frame.merge(titles[["title_id", "name"]], on="title_id", how="left")
+    return frame.pivot(index=["row_position", "row_id"], columns="col_position", values="name")

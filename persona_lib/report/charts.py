@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-__all__ = ["MAX_ROWS", "bar_chart", "funnel_chart", "heatmap", "line_chart"]
+__all__ = ["MAX_ROWS", "bar_chart", "funnel_chart", "heatmap", "line_chart", "scatter_chart"]
 
 MAX_ROWS = 5_000
 WIDTH = 480
@@ -295,3 +295,37 @@ def funnel_chart(
     )
     labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("label", type="nominal"))
     return alt.layer(base.mark_bar(), labels, title=title, width=width, height=height)
+
+
+def scatter_chart(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    label: str | None = None,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """Points of `y` against `x`, each optionally labelled by the `label` column.
+
+    Both axes are quantitative and need a unit, e.g. ``"Coverage (% of catalog)"``; use it to
+    show a trade-off between two measures of the same items (accuracy against coverage).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"model": ["a", "b"], "ndcg": [0.3, 0.4], "coverage": [10, 40]})
+    >>> chart = scatter_chart(frame, "coverage", "ndcg", "Accuracy vs coverage",
+    ...                       "Coverage (%)", "nDCG@10 (0-1)", label="model")
+    """
+    _check(frame, [x, y, label], title, {"x_title": x_title, "y_title": y_title})
+    base = alt.Chart(frame, title=title, width=width, height=height).encode(
+        x=alt.X(**_channel(frame, x, x_title), scale=alt.Scale(zero=False)),
+        y=alt.Y(**_channel(frame, y, y_title), scale=alt.Scale(zero=False)),
+        tooltip=_tooltip(frame, [(label, label), (x, x_title), (y, y_title)]),
+    )
+    points = base.mark_circle(size=80)
+    if label is None:
+        return alt.layer(points)
+    return alt.layer(points, base.mark_text(align="left", dx=7).encode(text=label))

@@ -68,6 +68,22 @@ def test_data_signals_agree_with_truth_and_public_figures(smoke_run):
     assert m["events"] > 100_000 and m["members"] == 1000
 
 
+def test_recommenders_offline_and_online(smoke_run):
+    m = metrics_of(smoke_run, "02_recommenders")
+    for name in ("best", "popularity", "ease", "als", "blend"):
+        assert 0 <= m[f"{name}_ndcg_at_10"] <= 1
+    assert m["ease_ndcg_at_10"] > 0.2 and m["als_ndcg_at_10"] > 0.2
+    assert m["best_ndcg_at_10"] >= m["popularity_ndcg_at_10"]
+    # in the simulated service, with common random numbers, the personalized page beats the
+    # simulator's default page for the same members on the same days (paired 95 % CI above 0)
+    assert m["page_als_play_rate_diff_ci_low"] > 0
+    assert m["page_ease_play_rate_lift_pct"] > 0
+    assert -1 <= m["offline_online_spearman"] <= 1
+    # the feedback loop changes a member's page without a refit
+    assert m["feedback_page_titles_changed_pct"] > 0
+    assert m["plays_effective_catalog_size"] > 1
+
+
 def test_index_lists_every_report_with_its_figures(smoke_run):
     index = Path(smoke_run.index).read_text(encoding="utf-8")
     for nb in smoke_run.notebooks:

@@ -77,3 +77,25 @@ def test_partial_fit_users_checks_its_input(als):
         als.partial_fit_users([1], sp.csr_matrix((1, 39), dtype=np.float32))
     with pytest.raises(ValueError, match="members not in user_ids"):
         als.partial_fit_users([1], pd.DataFrame({"user_id": [2], "title_id": [0]}))
+
+
+def test_add_plays_moves_recommendations_towards_the_new_plays_without_a_refit():
+    import scipy.sparse as sp
+
+    from persona_lib.models import ALSRecommender
+
+    # two taste groups: members 0-19 play titles 0-9, members 20-39 play titles 10-19
+    rows = [(u, t) for u in range(20) for t in range(10) if (u + t) % 3] + [
+        (u, t) for u in range(20, 40) for t in range(10, 20) if (u + t) % 3]
+    users, titles = zip(*rows, strict=True)
+    matrix = sp.csr_matrix((np.ones(len(rows), np.float32), (users, titles)), shape=(40, 20))
+    model = ALSRecommender(factors=4, regularization=0.1, iterations=20, random_state=0)
+    model.fit(matrix)
+    before = model.recommend([0], k=3)["title_id"].tolist()
+    assert all(t < 10 for t in before)
+    item_factors = model.item_factors_.copy()
+    model.add_plays(0, [10, 11, 12, 13, 14, 15, 16], weight=5.0)
+    after = model.recommend([0], k=3)["title_id"].tolist()
+    assert all(t >= 10 for t in after)
+    np.testing.assert_array_equal(model.item_factors_, item_factors)  # no refit of titles
+    assert model.seen_[0, 10] == 5.0 and model.seen_[0, 1] == 1.0

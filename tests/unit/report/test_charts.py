@@ -110,3 +110,14 @@ def test_coloured_bars_sit_side_by_side_unless_stacked():
     assert grouped["encoding"]["xOffset"]["field"] == "source"
     stacked = bar_chart(*args, color="source", stack=True).to_dict()
     assert "xOffset" not in stacked["encoding"]
+
+
+def test_scatter_labels_points_and_needs_units():
+    from persona_lib.report.charts import scatter_chart
+
+    frame = pd.DataFrame({"model": ["a", "b"], "ndcg": [0.3, 0.4], "coverage": [10.0, 40.0]})
+    spec = scatter_chart(frame, "coverage", "ndcg", "Accuracy vs coverage", "Coverage (%)",
+                         "nDCG@10 (0-1)", label="model").to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["circle", "text"]
+    with pytest.raises(ValueError, match="unit"):
+        scatter_chart(frame, "coverage", "ndcg", "t", "Coverage", "nDCG@10 (0-1)")
