@@ -10,6 +10,7 @@ from persona_lib.models.ease import EASERecommender
 from persona_lib.models.factorization import ALSRecommender, BPRRecommender
 from persona_lib.models.item_knn import ItemKNNRecommender, bm25_weight, cosine_neighbours
 from persona_lib.models.popularity import PopularityRecommender
+from persona_lib.models.ranker import TwoStageRanker
 
 __all__ = [
     "ALSRecommender",
@@ -20,6 +21,7 @@ __all__ = [
     "ItemKNNRecommender",
     "PopularityRecommender",
     "Recommender",
+    "TwoStageRanker",
     "as_interactions",
     "bm25_weight",
     "cosine_neighbours",

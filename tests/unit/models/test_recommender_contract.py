@@ -8,11 +8,13 @@ import pytest
 
 from persona_lib.models import (
     ALSRecommender,
+    BlendRecommender,
     BPRRecommender,
     ContentRecommender,
     EASERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
+    TwoStageRanker,
 )
 
 # name -> factory(planted data) with small settings: the planted matrix is 60 x 40
@@ -26,6 +28,15 @@ FACTORIES = {
     "als": lambda d: ALSRecommender(factors=8, regularization=0.1, iterations=10),
     "bpr": lambda d: BPRRecommender(factors=8, learning_rate=0.05, iterations=60),
     "content": lambda d: ContentRecommender(d.titles),
+    "blend": lambda d: BlendRecommender(
+        {"ease": EASERecommender(l2=10.0), "knn": ItemKNNRecommender(k_neighbors=10)},
+        weights={"ease": 1.0, "knn": 0.5},
+    ),
+    "two_stage_ranker": lambda d: TwoStageRanker(
+        {"pop": PopularityRecommender(), "ease": EASERecommender(l2=10.0),
+         "knn": ItemKNNRecommender(k_neighbors=10)},
+        n_candidates=10,
+    ),
 }
 NON_PERSONAL = {"popularity", "popularity_members"}
 
