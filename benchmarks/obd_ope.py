@@ -1,0 +1,252 @@
+"""Off-policy evaluation on the Open Bandit Dataset sample; prints one JSON document.
+
+For each campaign, the value (CTR) of the uniform-random policy is estimated from the Bernoulli
+Thompson sampling (BTS) logs with every estimator of `persona_lib.evaluation.ope`, and compared
+with the on-policy CTR of the random logs, the "truth" (which rests on a few dozen clicks: the
+count and its exact binomial 95 % interval are reported beside it). The evaluated policy shows
+each item with probability 1 / n_items at every slot. ``q_hat`` is `fit_reward_model` on the BTS
+logs (context = one-hot user features, 2 cross-fitted folds). Thresholds are fixed in advance,
+``TAU = 10`` for clipped IPW / DR and Switch-DR; nothing is tuned to the truth.
+
+Not done: ReplayMethod (needs a deterministic evaluated policy; uniform random is stochastic),
+and the reverse direction (BTS evaluated on random logs): it needs BTS's full action
+distribution, which the logs do not hold (only the chosen item's propensity) and which obp
+re-simulates from ZOZOTOWN's Beta priors shipped in its own package.
+
+Cross-check: obp 0.5.7's estimators run on the same arrays in a throwaway virtualenv (its
+pinned numpy / pandas / scikit-learn / scipy, obp installed with ``--no-deps``); obp imports
+torch only in ``obp.utils`` for tensor checks that these estimators never call, so the
+subprocess registers an empty ``torch`` module and imports ``obp.ope.estimators`` alone.
+
+Usage: ``python benchmarks/obd_ope.py [--data FOLDER] [--obp-python PATH | --no-crosscheck]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import binomtest
+
+from persona_lib.data.obd import CAMPAIGNS, load_obd
+from persona_lib.evaluation.ope import (
+    DirectMethod,
+    DoublyRobust,
+    InverseProbabilityWeighting,
+    SelfNormalizedDoublyRobust,
+    SelfNormalizedIPW,
+    SwitchDoublyRobust,
+    effective_sample_size,
+    fit_reward_model,
+    importance_weights,
+)
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/obd"
+TAU = 10.0  # weight threshold for clipping and switching, fixed before looking at any estimate
+SEED = 0
+# Saito et al. 2021, Table 1: full-data CTR, random vs Bernoulli TS
+PUBLISHED_CTR_PCT = {"all": (0.35, 0.50), "men": (0.51, 0.67), "women": (0.48, 0.64)}
+ESTIMATORS = {
+    "ipw": InverseProbabilityWeighting(),
+    "ipw_clipped": InverseProbabilityWeighting(lambda_=TAU),
+    "snipw": SelfNormalizedIPW(),
+    "dm": DirectMethod(),
+    "dr": DoublyRobust(),
+    "sndr": SelfNormalizedDoublyRobust(),
+    "switch_dr": SwitchDoublyRobust(tau=TAU),
+}
+# our name -> (obp class, its keyword arguments)
+OBP_ESTIMATORS = {
+    "ipw": ("InverseProbabilityWeighting", {}),
+    "ipw_clipped": ("InverseProbabilityWeighting", {"lambda_": TAU}),
+    "snipw": ("SelfNormalizedInverseProbabilityWeighting", {}),
+    "dm": ("DirectMethod", {}),
+    "dr": ("DoublyRobust", {}),
+    "dr_clipped": ("DoublyRobust", {"lambda_": TAU}),
+    "sndr": ("SelfNormalizedDoublyRobust", {}),
+    "switch_dr": ("SwitchDoublyRobust", {"lambda_": TAU}),
+}
+OURS_FOR_CROSSCHECK = ESTIMATORS | {"dr_clipped": DoublyRobust(lambda_=TAU)}
+OBP_PINS = ["numpy==1.23.5", "pandas==1.5.2", "scikit-learn==1.1.3", "scipy==1.9.3"]
+OBP_SCRIPT = r"""
+import importlib.util, json, pathlib, sys, types
+site = pathlib.Path(importlib.util.find_spec("numpy").origin).parents[1]
+torch = types.ModuleType("torch")  # obp.utils imports torch for tensor checks only
+torch.Tensor = torch.tensor = type("Tensor", (), {})
+sys.modules["torch"] = torch
+for name in ("obp", "obp.ope"):  # skip the package __init__s, which import everything
+    module = types.ModuleType(name)
+    module.__path__ = [str(site.joinpath(*name.split(".")))]
+    sys.modules[name] = module
+import numpy as np
+import obp.ope.estimators as estimators
+spec = json.loads(sys.argv[1])
+out = {}
+for case in spec["cases"]:
+    arrays = dict(np.load(case, allow_pickle=False))
+    for key, (cls, kwargs) in spec["estimators"].items():
+        value = getattr(estimators, cls)(**kwargs).estimate_policy_value(
+            reward=arrays["reward"], action=arrays["action"], pscore=arrays["pscore"],
+            action_dist=arrays["action_dist"], position=arrays["position"],
+            estimated_rewards_by_reg_model=arrays["q_hat"])
+        out.setdefault(key, []).append(float(value))
+print(json.dumps(out))
+"""
+
+
+def truth_from_random_logs(data) -> dict:
+    clicks, n = int(data.reward.sum()), data.n_rounds
+    ci = binomtest(clicks, n).proportion_ci(0.95, method="exact")
+    return {
+        "ctr": clicks / n,
+        "clicks": clicks,
+        "n_rounds": n,
+        "ctr_ci95_exact_binomial": [ci.low, ci.high],
+    }
+
+
+def evaluate_campaign(root: Path, campaign: str, n_bootstrap: int) -> tuple[dict, dict]:
+    random_logs = load_obd(root, "random", campaign, verify=True)
+    bts = load_obd(root, "bts", campaign, verify=True)
+    n, k = bts.n_rounds, bts.n_actions
+    inputs = {
+        "reward": bts.reward,
+        "action": bts.action,
+        "pscore": bts.pscore,
+        "position": bts.position,
+        "action_dist": np.full((n, k, bts.n_positions), 1.0 / k),
+        "q_hat": fit_reward_model(
+            bts.context,
+            bts.action,
+            bts.reward,
+            k,
+            n_folds=2,
+            random_state=SEED,
+            position=bts.position,
+            n_positions=bts.n_positions,
+        ),
+    }
+    truth = truth_from_random_logs(random_logs)
+    w = importance_weights(bts.action, bts.pscore, inputs["action_dist"], bts.position)
+    estimates = {}
+    for name, estimator in ESTIMATORS.items():
+        value = estimator.estimate_policy_value(**inputs)
+        interval = estimator.estimate_interval(**inputs, n_bootstrap=n_bootstrap, random_state=SEED)
+        estimates[name] = {
+            "estimate": value,
+            "ci95": [interval.low, interval.high],
+            "relative_error_pct": 100 * (value - truth["ctr"]) / truth["ctr"],
+            "truth_in_ci95": interval.low <= truth["ctr"] <= interval.high,
+        }
+    estimates["replay"] = "not applicable: uniform random is a stochastic evaluated policy"
+    published = PUBLISHED_CTR_PCT[campaign]
+    result = {
+        "n_items": k,
+        "truth_random_logs": truth,
+        "bts_logs_ctr": float(bts.reward.mean()),
+        "bts_logs_clicks": int(bts.reward.sum()),
+        "published_full_data_ctr_pct": {"random": published[0], "bts": published[1]},
+        "weights": {
+            "ess": effective_sample_size(w),
+            "ess_fraction": effective_sample_size(w) / n,
+            "max": float(w.max()),
+            "share_above_tau": float(np.mean(w > TAU)),
+        },
+        "q_hat_mean": float(inputs["q_hat"].mean()),
+        "estimates": estimates,
+    }
+    return result, inputs
+
+
+def random_policy_inputs(inputs: dict, seed: int) -> dict:
+    """The same logs evaluated for a context-free random (Dirichlet) policy: a non-flat check."""
+    rng = np.random.default_rng(seed)
+    n, k, p = inputs["action_dist"].shape
+    per_slot = rng.dirichlet(np.ones(k), size=p).T  # (k, p)
+    return inputs | {"action_dist": np.broadcast_to(per_slot, (n, k, p)).copy()}
+
+
+def make_obp_python(workdir: Path) -> Path:
+    """A python3.11 venv with obp 0.5.7 (--no-deps) and its pinned numeric stack, no torch."""
+    venv = workdir / "obp-venv"
+    subprocess.run(["python3.11", "-m", "venv", venv], check=True, timeout=300)
+    pip = [str(venv / "bin/python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    # obp 0.5.7 declares Python < 3.11, but its estimators run unchanged on 3.11
+    obp = ["--no-deps", "--ignore-requires-python", "obp==0.5.7"]
+    subprocess.run([*pip, *obp], check=True, timeout=600, capture_output=True)
+    subprocess.run([*pip, *OBP_PINS], check=True, timeout=600, capture_output=True)
+    return venv / "bin/python"
+
+
+def cross_check(cases: list[dict], obp_python: Path | None) -> dict:
+    """Max |ours - obp| per estimator over ``cases`` (each a dict of estimator inputs)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="obd_ope_") as tmp:
+        tmp_path = Path(tmp)
+        try:
+            python = obp_python or make_obp_python(tmp_path)
+        except (subprocess.SubprocessError, OSError) as error:
+            return {"status": "skipped", "reason": f"could not build the obp env: {error}"}
+        paths = []
+        for i, case in enumerate(cases):
+            paths.append(str(tmp_path / f"case{i}.npz"))
+            np.savez(paths[i], **case)
+        spec = json.dumps({"cases": paths, "estimators": OBP_ESTIMATORS})
+        command = [str(python), "-c", OBP_SCRIPT, spec]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if run.returncode != 0:
+            return {"status": "failed", "stderr": run.stderr[-2000:]}
+        theirs = json.loads(run.stdout)
+    diffs = {}
+    for name, estimator in OURS_FOR_CROSSCHECK.items():
+        ours = [estimator.estimate_policy_value(**case) for case in cases]
+        diffs[name] = float(np.max(np.abs(np.subtract(ours, theirs[name]))))
+    return {
+        "status": "ok",
+        "obp_version": "0.5.7",
+        "n_cases": len(cases),
+        "max_abs_diff": diffs,
+        "all_within_1e-12": all(d <= 1e-12 for d in diffs.values()),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--n-bootstrap", type=int, default=1000)
+    parser.add_argument("--obp-python", type=Path, help="a python with obp 0.5.7 (skips building)")
+    parser.add_argument("--no-crosscheck", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    report: dict = {
+        "dataset": "Open Bandit Dataset sample (10,000 rounds per policy and campaign)",
+        "evaluated_policy": "uniform random (1 / n_items at every slot)",
+        "logging_policy": "bts",
+        "tau": TAU,
+        "n_bootstrap": args.n_bootstrap,
+        "campaigns": {},
+        "reverse_direction": "skipped: BTS's full action distribution is not in the logs",
+    }
+    cases = []
+    for campaign in CAMPAIGNS:
+        result, inputs = evaluate_campaign(args.data, campaign, args.n_bootstrap)
+        report["campaigns"][campaign] = result
+        cases += [inputs, random_policy_inputs(inputs, SEED)]
+    if args.no_crosscheck:
+        report["obp_crosscheck"] = {"status": "skipped", "reason": "--no-crosscheck"}
+    else:
+        report["obp_crosscheck"] = cross_check(cases, args.obp_python)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    json.dump(report, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
