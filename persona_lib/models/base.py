@@ -92,6 +92,12 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, best
 
 
+def check_k(k) -> None:
+    """Raise a clear error unless ``k`` (the list length) is a positive integer."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+
+
 class Recommender:
     """Base class: validation, batching, seen-item exclusion and the output frame.
 
@@ -118,8 +124,7 @@ class Recommender:
         returned.
         """
         users = self._check_users(user_ids)
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        check_k(k)
         parts = [_empty_recommendations()]
         for start in range(0, users.size, self.batch_size):
             batch = users[start : start + self.batch_size]

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from persona_lib.models.base import Recommender, _empty_recommendations, as_interactions, top_k
+from persona_lib.models.base import (
+    Recommender,
+    _empty_recommendations,
+    as_interactions,
+    check_k,
+    top_k,
+)
 from persona_lib.models.ranker_features import (
     CandidateBlock,
     candidate_features,
@@ -340,8 +346,7 @@ class TwoStageRanker(Recommender):
         """Top-k titles per member, ``user_id, title_id, score, rank``: stage-1 candidates
         reranked, then (only when a member has fewer than k candidates) the other titles."""
         users = self._check_users(user_ids)
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        check_k(k)
         parts = [_empty_recommendations()]
         for start in range(0, users.size, self.batch_size):
             batch = users[start : start + self.batch_size]
