@@ -1,0 +1,105 @@
+"""Simulation study of the off-policy estimators against a known truth; prints one JSON document.
+
+The environment and the study are `persona_lib.evaluation.ope_study` (the shape of Saito et al.
+2021, sec. 5): a synthetic contextual bandit with 10 actions and 5-dimensional Gaussian
+contexts, a softmax logging policy on a noisy score (propensities at least 0.02), and an
+epsilon-greedy evaluated policy (epsilon 0.1) on the true expected reward. For each log size,
+200 independent logs; every estimator runs on the same logs. ``q_hat`` is `fit_reward_model`
+(2 cross-fitted folds) refitted on each log; it is additive in context and action while the
+true reward has a context-action interaction, so DM is biased on purpose and DR must correct it.
+
+Intervals are percentile bootstraps with 200 replicates (not the 1,000 default of
+``estimate_interval``): coverage is a share over 200 runs, whose own Monte Carlo error (about
+1.5 points at 95 %) dwarfs the error of a 200-replicate percentile. Issue target: the 95 % DR and
+IPW intervals cover the truth in at least 90 % of runs at every size. ``TAU = 10`` for clipped
+IPW and Switch-DR is fixed in advance. ReplayMethod is left out: it needs a deterministic
+evaluated policy.
+
+Usage: ``python benchmarks/ope_simulation.py [--n-runs 200] [--n-bootstrap 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from persona_lib.evaluation.ope import (
+    DirectMethod,
+    DoublyRobust,
+    InverseProbabilityWeighting,
+    SelfNormalizedDoublyRobust,
+    SelfNormalizedIPW,
+    SwitchDoublyRobust,
+)
+from persona_lib.evaluation.ope_study import make_synthetic_bandit, run_study
+
+SEED = 0
+TAU = 10.0  # weight threshold for clipping and switching, fixed before looking at any estimate
+SAMPLE_SIZES = (500, 1000, 2000, 4000)
+COVERAGE_TARGET = 0.90
+ESTIMATORS = {
+    "ipw": InverseProbabilityWeighting(),
+    "ipw_clipped": InverseProbabilityWeighting(lambda_=TAU),
+    "snipw": SelfNormalizedIPW(),
+    "dm": DirectMethod(),
+    "dr": DoublyRobust(),
+    "sndr": SelfNormalizedDoublyRobust(),
+    "switch_dr": SwitchDoublyRobust(tau=TAU),
+}
+
+
+def _rounded(record: dict) -> dict:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-runs", type=int, default=200)
+    parser.add_argument("--n-bootstrap", type=int, default=200)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    env = make_synthetic_bandit(random_state=SEED)
+    table = run_study(
+        ESTIMATORS,
+        SAMPLE_SIZES,
+        n_runs=args.n_runs,
+        random_state=SEED,
+        n_bootstrap=args.n_bootstrap,
+        env=env,
+    )
+    coverage = {
+        name: {
+            str(int(n)): round(float(c), 4)
+            for n, c in zip(rows["n"], rows["coverage"], strict=True)
+        }
+        for name, rows in table[table["estimator"].isin(["dr", "ipw"])].groupby("estimator")
+    }
+    report = {
+        "environment": {
+            "n_actions": env.n_actions,
+            "dim_context": env.dim_context,
+            "epsilon_logging": env.epsilon_logging,
+            "epsilon_eval": env.epsilon_eval,
+            "truth_policy_value": round(float(table["truth"].iloc[0]), 6),
+            "truth_logging_policy_value": round(env.policy_value(env.logging_policy), 6),
+        },
+        "n_runs": args.n_runs,
+        "n_bootstrap": args.n_bootstrap,
+        "alpha": 0.05,
+        "tau": TAU,
+        "table": [_rounded(row) for row in table.drop(columns="truth").to_dict("records")],
+        "coverage": coverage,
+        "coverage_target": COVERAGE_TARGET,
+        "coverage_target_met": all(
+            c >= COVERAGE_TARGET for v in coverage.values() for c in v.values()
+        ),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    json.dump(report, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
