@@ -180,6 +180,29 @@ def test_id_types_and_sort_paths_agree(monkeypatch):
     np.testing.assert_allclose(all_metrics(truth, predictions), expected, rtol=0, atol=1e-15)
 
 
+def brute_force_ndcg(truth, predictions, k, gain_col):
+    """nDCG@k one member at a time, straight from the definition (ties keep row order)."""
+    values = []
+    for user, relevant in truth.groupby("user_id"):
+        gains = dict(zip(relevant["title_id"], relevant[gain_col], strict=True))
+        mine = predictions[predictions["user_id"] == user]
+        ranked = mine.sort_values("score", ascending=False, kind="stable")["title_id"][:k]
+        dcg = sum(gains.get(t, 0.0) / math.log2(r + 2) for r, t in enumerate(ranked))
+        best = sorted(gains.values(), reverse=True)[:k]
+        values.append(dcg / sum(g / math.log2(r + 2) for r, g in enumerate(best)))
+    return float(np.mean(values))
+
+
+@pytest.mark.parametrize("distinct_gains", [3, 500])  # few gains: counted; many: sorted
+def test_graded_ndcg_matches_brute_force(distinct_gains):
+    truth, predictions = random_case(6)
+    rng = np.random.default_rng(distinct_gains)
+    truth["gain"] = rng.integers(1, distinct_gains + 1, len(truth)) / distinct_gains
+    for k in (1, 3, 10):
+        expected = brute_force_ndcg(truth, predictions, k, "gain")
+        assert ndcg_at_k(truth, predictions, k, gain_col="gain") == pytest.approx(expected)
+
+
 # Values from recommenders 1.2.1 (python_evaluation.precision_at_k, recall_at_k, ndcg_at_k,
 # map_at_k, map; relevancy_method="top_k"; ndcg_raw is ndcg_at_k(score_type="raw")), run under
 # pandas 2.3.3 on REF_TRUTH / REF_PRED renamed to userID, itemID, rating / prediction. The
