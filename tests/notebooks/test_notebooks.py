@@ -84,6 +84,23 @@ def test_recommenders_offline_and_online(smoke_run):
     assert m["plays_effective_catalog_size"] > 1
 
 
+def test_artwork_personalization_against_truth(smoke_run):
+    m = metrics_of(smoke_run, "03_artwork_personalization")
+    # uniformly random artwork has no lift over the title's average artwork, by construction
+    assert abs(m["truth_uniform_click_lift_pct"]) < 2
+    # off-policy estimates of a fitted policy land near its exactly computed true value
+    assert m["dr_max_abs_error_pct"] < 6 and m["snips_max_abs_error_pct"] < 6
+    assert m["dr_greedy_logistic_clicks_per_1k"] == pytest.approx(
+        m["truth_greedy_logistic_clicks_per_1k"], rel=0.06)
+    # a misspecified reward model biases DM more than DR corrects it
+    assert m["dm_max_abs_error_pct"] > m["dr_max_abs_error_pct"]
+    assert m["truth_greedy_logistic_clicks_per_1k"] > 1.1 * m["truth_uniform_clicks_per_1k"]
+    # online, a learning policy beats random artwork: paired CI above 0, less regret
+    assert m["linucb_take_fraction_lift_ci_low_pct"] > 0
+    assert m["truth_linucb_click_lift_pct"] > 5
+    assert m["truth_linucb_regret_clicks"] < m["truth_uniform_regret_clicks"]
+
+
 def test_index_lists_every_report_with_its_figures(smoke_run):
     index = Path(smoke_run.index).read_text(encoding="utf-8")
     for nb in smoke_run.notebooks:
