@@ -36,15 +36,11 @@ from scipy.stats import binomtest
 
 from persona_lib.data.obd import CAMPAIGNS, load_obd
 from persona_lib.evaluation.ope import (
-    DirectMethod,
     DoublyRobust,
-    InverseProbabilityWeighting,
-    SelfNormalizedDoublyRobust,
-    SelfNormalizedIPW,
-    SwitchDoublyRobust,
     effective_sample_size,
     fit_reward_model,
     importance_weights,
+    standard_estimators,
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/obd"
@@ -52,15 +48,7 @@ TAU = 10.0  # weight threshold for clipping and switching, fixed before looking 
 SEED = 0
 # Saito et al. 2021, Table 1: full-data CTR, random vs Bernoulli TS
 PUBLISHED_CTR_PCT = {"all": (0.35, 0.50), "men": (0.51, 0.67), "women": (0.48, 0.64)}
-ESTIMATORS = {
-    "ipw": InverseProbabilityWeighting(),
-    "ipw_clipped": InverseProbabilityWeighting(lambda_=TAU),
-    "snipw": SelfNormalizedIPW(),
-    "dm": DirectMethod(),
-    "dr": DoublyRobust(),
-    "sndr": SelfNormalizedDoublyRobust(),
-    "switch_dr": SwitchDoublyRobust(tau=TAU),
-}
+ESTIMATORS = standard_estimators(tau=TAU)
 # our name -> (obp class, its keyword arguments)
 OBP_ESTIMATORS = {
     "ipw": ("InverseProbabilityWeighting", {}),

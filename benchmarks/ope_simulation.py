@@ -25,29 +25,14 @@ import json
 import sys
 import time
 
-from persona_lib.evaluation.ope import (
-    DirectMethod,
-    DoublyRobust,
-    InverseProbabilityWeighting,
-    SelfNormalizedDoublyRobust,
-    SelfNormalizedIPW,
-    SwitchDoublyRobust,
-)
+from persona_lib.evaluation.ope import standard_estimators
 from persona_lib.evaluation.ope_study import make_synthetic_bandit, run_study
 
 SEED = 0
 TAU = 10.0  # weight threshold for clipping and switching, fixed before looking at any estimate
 SAMPLE_SIZES = (500, 1000, 2000, 4000)
 COVERAGE_TARGET = 0.90
-ESTIMATORS = {
-    "ipw": InverseProbabilityWeighting(),
-    "ipw_clipped": InverseProbabilityWeighting(lambda_=TAU),
-    "snipw": SelfNormalizedIPW(),
-    "dm": DirectMethod(),
-    "dr": DoublyRobust(),
-    "sndr": SelfNormalizedDoublyRobust(),
-    "switch_dr": SwitchDoublyRobust(tau=TAU),
-}
+ESTIMATORS = standard_estimators(tau=TAU)
 
 
 def _rounded(record: dict) -> dict:

@@ -31,6 +31,7 @@ __all__ = [
     "Interval",
     "InverseProbabilityWeighting",
     "OffPolicyEstimator",
+    "standard_estimators",
     "ReplayMethod",
     "SelfNormalizedDoublyRobust",
     "SelfNormalizedIPW",
@@ -325,3 +326,17 @@ class SwitchDoublyRobust(OffPolicyEstimator):
         w = data.weights()
         kept = np.where(w <= self.tau, w, 0.0)
         return RoundTerms(base=data.q_hat_under_policy(), numer=kept * data.residual())
+
+
+def standard_estimators(tau: float = 10.0) -> dict[str, OffPolicyEstimator]:
+    """The usual panel, by short name: IPS (plain and clipped at ``tau``), SNIPS, DM, DR, SNDR
+    and switch-DR (threshold ``tau``). Fix ``tau`` before looking at any estimate."""
+    return {
+        "ipw": InverseProbabilityWeighting(),
+        "ipw_clipped": InverseProbabilityWeighting(lambda_=tau),
+        "snipw": SelfNormalizedIPW(),
+        "dm": DirectMethod(),
+        "dr": DoublyRobust(),
+        "sndr": SelfNormalizedDoublyRobust(),
+        "switch_dr": SwitchDoublyRobust(tau=tau),
+    }
