@@ -53,33 +53,46 @@ class Subscriptions:
     hours: np.ndarray
     good: np.ndarray
     last_session: np.ndarray
-    rows: dict[str, list] = field(default_factory=lambda: {
-        "billing": [], "churn_hazard": [], "notifications": []})
+    rows: dict[str, list] = field(
+        default_factory=lambda: {"billing": [], "churn_hazard": [], "notifications": []}
+    )
 
     @classmethod
     def start(cls, config: SimulationConfig, pop: Population) -> Subscriptions:
         signup = pop.signup_day
         signup_date = config.start + signup.astype("timedelta64[D]")
-        day_of_month = (signup_date - signup_date.astype("datetime64[M]").astype("datetime64[D]"))
+        day_of_month = signup_date - signup_date.astype("datetime64[M]").astype("datetime64[D]")
         anniversary = day_of_month.astype(int) + 1
         u = uniform(config.random_state, Stream.BILLING, np.arange(config.n_users), -1)
         dom, _ = _calendar(config.start)
         # the current period of members who joined before the window started this month or last
         back = (dom - anniversary) % 30
-        return cls(config, pop, np.where(signup < 0, ACTIVE, PENDING).astype(np.int8),
-                   anniversary, pop.users["plan"].cat.codes.to_numpy().astype(np.int8),
-                   np.where(signup < 0, -back, signup), np.zeros(config.n_users),
-                   np.zeros(config.n_users), -1 - np.floor(u * 5).astype(int))
+        return cls(
+            config,
+            pop,
+            np.where(signup < 0, ACTIVE, PENDING).astype(np.int8),
+            anniversary,
+            pop.users["plan"].cat.codes.to_numpy().astype(np.int8),
+            np.where(signup < 0, -back, signup),
+            np.zeros(config.n_users),
+            np.zeros(config.n_users),
+            -1 - np.floor(u * 5).astype(int),
+        )
 
     @property
     def active(self) -> np.ndarray:
         return self.status == ACTIVE
 
     def _row(self, users: np.ndarray, ts: np.ndarray, status: str) -> None:
-        self.rows["billing"].append({
-            "user_id": users, "period_start": ts, "plan": self.plan[users].copy(),
-            "price": PRICE_TABLE[self.plan[users]],
-            "status": np.full(users.size, schema.BILLING_STATUSES.index(status), np.int8)})
+        self.rows["billing"].append(
+            {
+                "user_id": users,
+                "period_start": ts,
+                "plan": self.plan[users].copy(),
+                "price": PRICE_TABLE[self.plan[users]],
+                "status": np.full(users.size, schema.BILLING_STATUSES.index(status), np.int8),
+            }
+        )
 
     def bill(self, day: int) -> None:
         """Signups, reactivations and renewals (with churn) due on ``day``."""
@@ -110,10 +123,14 @@ class Subscriptions:
         norm = pop.engagement[users] * HOURS_PER_SESSION * observed
         satisfaction = np.log((self.hours[users] + 0.5) / (norm + 0.5))
         tenure_months = (day - pop.signup_day[users]) / 30.4
-        logit = (cfg.churn_intercept + pop.churn_propensity[users]
-                 - cfg.satisfaction_weight * np.clip(satisfaction, -3, 1.5)
-                 - 0.15 * np.minimum(self.good[users], 4) + 0.9 * np.exp(-tenure_months / 3)
-                 + 0.05 * (PRICE_TABLE[self.plan[users]] - 15))
+        logit = (
+            cfg.churn_intercept
+            + pop.churn_propensity[users]
+            - cfg.satisfaction_weight * np.clip(satisfaction, -3, 1.5)
+            - 0.15 * np.minimum(self.good[users], 4)
+            + 0.9 * np.exp(-tenure_months / 3)
+            + 0.05 * (PRICE_TABLE[self.plan[users]] - 15)
+        )
         failure = np.minimum(cfg.payment_failure_rate * pop.payment_risk[users], 0.5)
         return expit(logit), failure
 
@@ -121,8 +138,14 @@ class Subscriptions:
         cfg = self.config
         voluntary, failure = self.hazard(due, day)
         ts = np.full(due.size, midnight)
-        self.rows["churn_hazard"].append({"user_id": due, "period_start": ts,
-                                          "hazard": voluntary, "payment_failure_prob": failure})
+        self.rows["churn_hazard"].append(
+            {
+                "user_id": due,
+                "period_start": ts,
+                "hazard": voluntary,
+                "payment_failure_prob": failure,
+            }
+        )
         failed = u[0] < failure
         churned = ~failed & (u[1] < voluntary)
         kept = ~failed & ~churned
@@ -138,8 +161,11 @@ class Subscriptions:
         """Send the day's randomized pushes; return each member's session-rate multiplier."""
         cfg, pop = self.config, self.pop
         users = np.arange(cfg.n_users)
-        eligible = (self.active & (pop.signup_day <= day - cfg.inactive_days)
-                    & (day - self.last_session >= cfg.inactive_days))
+        eligible = (
+            self.active
+            & (pop.signup_day <= day - cfg.inactive_days)
+            & (day - self.last_session >= cfg.inactive_days)
+        )
         u = uniform(cfg.random_state, Stream.NOTIFICATIONS, users, day, np.arange(4)[:, None])
         sent = np.flatnonzero(eligible & (u[0] < cfg.notification_share))
         hour = np.floor(u[1, sent] * 24).astype(np.int8)
@@ -149,8 +175,9 @@ class Subscriptions:
         opened = u[2, sent] < p_open
         midnight = (cfg.start + np.timedelta64(day, "D")).astype("datetime64[ms]").astype(np.int64)
         ts = midnight + ((hour + u[3, sent]) * 3_600_000).astype(np.int64)
-        self.rows["notifications"].append({"user_id": sent, "ts": ts, "hour": hour,
-                                           "opened": opened, "p_open": p_open})
+        self.rows["notifications"].append(
+            {"user_id": sent, "ts": ts, "hour": hour, "opened": opened, "p_open": p_open}
+        )
         boost = np.ones(cfg.n_users)
         boost[sent[opened]] += pop.notification_uplift[sent[opened]]
         return boost
@@ -165,8 +192,10 @@ class Subscriptions:
         """billing, notifications and the truth frames churn_hazard and notification_truth."""
         out = {}
         for name, parts in self.rows.items():
-            cols = {k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
-                    for k in (parts[0] if parts else {})}
+            cols = {
+                k: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0)
+                for k in (parts[0] if parts else {})
+            }
             out[name] = pd.DataFrame(cols)
         return _finish(out)
 
@@ -177,26 +206,41 @@ def _ms(values: np.ndarray) -> np.ndarray:
 
 def _finish(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     b = raw["billing"]
-    billing = pd.DataFrame({
-        "user_id": b["user_id"].to_numpy().astype(np.int32),
-        "period_start": _ms(b["period_start"]),
-        "plan": pd.Categorical.from_codes(b["plan"].to_numpy(), categories=list(schema.PLANS)),
-        "price": b["price"].to_numpy().astype(np.float32),
-        "status": pd.Categorical.from_codes(b["status"].to_numpy(),
-                                            categories=list(schema.BILLING_STATUSES)),
-    }).sort_values(["period_start", "user_id"], kind="stable", ignore_index=True)
+    billing = pd.DataFrame(
+        {
+            "user_id": b["user_id"].to_numpy().astype(np.int32),
+            "period_start": _ms(b["period_start"]),
+            "plan": pd.Categorical.from_codes(b["plan"].to_numpy(), categories=list(schema.PLANS)),
+            "price": b["price"].to_numpy().astype(np.float32),
+            "status": pd.Categorical.from_codes(
+                b["status"].to_numpy(), categories=list(schema.BILLING_STATUSES)
+            ),
+        }
+    ).sort_values(["period_start", "user_id"], kind="stable", ignore_index=True)
     n = raw["notifications"]
-    notes = pd.DataFrame({"user_id": n["user_id"].to_numpy().astype(np.int32),
-                          "ts": _ms(n["ts"]), "hour": n["hour"].to_numpy().astype(np.int8),
-                          "opened": n["opened"].to_numpy().astype(bool)})
+    notes = pd.DataFrame(
+        {
+            "user_id": n["user_id"].to_numpy().astype(np.int32),
+            "ts": _ms(n["ts"]),
+            "hour": n["hour"].to_numpy().astype(np.int8),
+            "opened": n["opened"].to_numpy().astype(bool),
+        }
+    )
     order = np.lexsort((notes["user_id"].to_numpy(), notes["ts"].to_numpy()))
     truth_notes = notes.iloc[order].reset_index(drop=True)
     truth_notes["p_open"] = n["p_open"].to_numpy()[order].astype(np.float32)
     h = raw["churn_hazard"]
-    hazard = pd.DataFrame({"user_id": h["user_id"].to_numpy().astype(np.int32),
-                           "period_start": _ms(h["period_start"]),
-                           "hazard": h["hazard"].to_numpy().astype(np.float32),
-                           "payment_failure_prob": h["payment_failure_prob"].to_numpy()
-                           .astype(np.float32)})
-    return {"billing": billing, "notifications": notes.iloc[order].reset_index(drop=True),
-            "churn_hazard": hazard, "notification_truth": truth_notes}
+    hazard = pd.DataFrame(
+        {
+            "user_id": h["user_id"].to_numpy().astype(np.int32),
+            "period_start": _ms(h["period_start"]),
+            "hazard": h["hazard"].to_numpy().astype(np.float32),
+            "payment_failure_prob": h["payment_failure_prob"].to_numpy().astype(np.float32),
+        }
+    )
+    return {
+        "billing": billing,
+        "notifications": notes.iloc[order].reset_index(drop=True),
+        "churn_hazard": hazard,
+        "notification_truth": truth_notes,
+    }

@@ -80,8 +80,9 @@ class SimulationConfig:
                   "plan_change_rate", "notification_share")  # fmt: skip
         for name in shares:
             if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"SimulationConfig.{name} must be in [0, 1], got "
-                                 f"{getattr(self, name)}")
+                raise ValueError(
+                    f"SimulationConfig.{name} must be in [0, 1], got {getattr(self, name)}"
+                )
         if self.review_max < self.review_min:
             raise ValueError("SimulationConfig.review_max must be >= review_min")
         if self.rows_per_page > 127 or self.titles_per_row > 127:
@@ -89,8 +90,9 @@ class SimulationConfig:
         try:
             np.datetime64(self.start_date, "D")
         except ValueError as exc:
-            raise ValueError(f"SimulationConfig.start_date is not a date: {self.start_date!r}") \
-                from exc
+            raise ValueError(
+                f"SimulationConfig.start_date is not a date: {self.start_date!r}"
+            ) from exc
 
     @property
     def start(self) -> np.datetime64:
@@ -141,8 +143,9 @@ def load_preset(name_or_path: str | os.PathLike) -> SimulationConfig:
     if not path.is_file():
         folder = path.parent
         available = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
-        raise FileNotFoundError(f"preset {str(name_or_path)!r} not found at {path}; "
-                                f"available presets: {available}")
+        raise FileNotFoundError(
+            f"preset {str(name_or_path)!r} not found at {path}; available presets: {available}"
+        )
     document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     section = document.get("simulation")
     if not isinstance(section, dict):

@@ -70,7 +70,8 @@ class Truth:
             art_attrs=self.artworks[list(schema.ARTWORK_ATTRIBUTES)].to_numpy(np.float32),
             art_appeal=a["appeal"].to_numpy(np.float64),
             user_language=self.users["language"].cat.codes.to_numpy(),
-            title_language=self.titles["language"].cat.codes.to_numpy())
+            title_language=self.titles["language"].cat.codes.to_numpy(),
+        )
 
     def click_prob(self, user_ids, title_ids, artwork_ids, device="tv", seen=None) -> np.ndarray:
         """True probability that an examined tile is clicked (vectorized over equal-length ids).
@@ -152,9 +153,16 @@ def save_world(world: World, directory: str | os.PathLike) -> Path:
     for name, frame in world.truth.tables.items():
         write_parquet(frame, root / "truth" / f"{name}.parquet")
         truth_counts[name] = len(frame)
-    write_json({"format": FORMAT_VERSION, "config": world.config.to_dict(),
-                "persona_version": _version(), "rows": counts, "truth_rows": truth_counts},
-               root / MANIFEST)
+    write_json(
+        {
+            "format": FORMAT_VERSION,
+            "config": world.config.to_dict(),
+            "persona_version": _version(),
+            "rows": counts,
+            "truth_rows": truth_counts,
+        },
+        root / MANIFEST,
+    )
     return root
 
 
@@ -164,14 +172,16 @@ def load_world(directory: str | os.PathLike) -> World:
     manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     config = SimulationConfig.from_dict(manifest["config"])
     logs = {n: pd.read_parquet(root / f"{n}.parquet") for n in (*LOG_TABLES, "propensities")}
-    truth_tables = {n: pd.read_parquet(root / "truth" / f"{n}.parquet")
-                    for n in manifest["truth_rows"]}
+    truth_tables = {
+        n: pd.read_parquet(root / "truth" / f"{n}.parquet") for n in manifest["truth_rows"]
+    }
     truth = Truth(config, truth_tables, logs["titles"], logs["artworks"], logs["users"])
     return World(config=config, truth=truth, **logs)
 
 
-def load_or_simulate(preset: str = "smoke", random_state: int = 0,
-                     data_dir: str | os.PathLike = "data/synthetic") -> World:
+def load_or_simulate(
+    preset: str = "smoke", random_state: int = 0, data_dir: str | os.PathLike = "data/synthetic"
+) -> World:
     """Load ``<data_dir>/<preset>-<random_state>/`` or simulate and save it first.
 
     The cache is rebuilt when its manifest is missing or records a different config.

@@ -38,8 +38,12 @@ class Holdout:
     users: np.ndarray
 
     def to_dict(self) -> dict:
-        return {"cutoff": str(self.cutoff), "train_events": len(self.train),
-                "truth_pairs": len(self.truth), "users": int(self.users.size)}
+        return {
+            "cutoff": str(self.cutoff),
+            "train_events": len(self.train),
+            "truth_pairs": len(self.truth),
+            "users": int(self.users.size),
+        }
 
 
 def temporal_holdout(events: pd.DataFrame, test_days: float) -> Holdout:
@@ -123,11 +127,21 @@ def evaluate_recommenders(
         model.fit(holdout.train, n_users=n_users, n_titles=len(titles), titles=titles)
         fit_s = time.perf_counter() - start
         recs = model.recommend(holdout.users, k=max(max(ks), k))
-        rows.append({"model": name, **score_recommendations(recs, holdout.truth, train_plays,
-                                                            catalog, k), "fit_seconds": fit_s})
+        rows.append(
+            {
+                "model": name,
+                **score_recommendations(recs, holdout.truth, train_plays, catalog, k),
+                "fit_seconds": fit_s,
+            }
+        )
         for cut in ks:
-            by_k.append({"model": name, "k": cut,
-                         "ndcg": ndcg_at_k(holdout.truth, recs, cut),
-                         "recall": recall_at_k(holdout.truth, recs, cut)})
+            by_k.append(
+                {
+                    "model": name,
+                    "k": cut,
+                    "ndcg": ndcg_at_k(holdout.truth, recs, cut),
+                    "recall": recall_at_k(holdout.truth, recs, cut),
+                }
+            )
         fitted[name] = model
     return pd.DataFrame(rows), pd.DataFrame(by_k), fitted

@@ -87,9 +87,9 @@ def _impressions_with_truth(events, truth_impressions, by, users) -> pd.DataFram
     if "language" in by:
         if users is None:
             raise ValueError("grouping by language needs the users table")
-        impressions = impressions.merge(
-            events[["event_id", "user_id"]], on="event_id").merge(
-            users[["user_id", "language"]], on="user_id")
+        impressions = impressions.merge(events[["event_id", "user_id"]], on="event_id").merge(
+            users[["user_id", "language"]], on="user_id"
+        )
     joined = impressions.merge(truth_impressions[list(TRUTH_COLUMNS)], on="event_id")
     if len(joined) != len(impressions):
         raise ValueError(

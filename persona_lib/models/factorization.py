@@ -141,10 +141,15 @@ class ALSRecommender(_FactorModel):
             raise ValueError(f"title_ids must be non-empty and lie in [0, {self.n_titles_})")
         if weight is None:
             weight = float(np.median(self.seen_.data)) if self.seen_.nnz else 1.0
-        row = sp.csr_matrix(self.seen_[[user_id]] if user_id < self.n_users_ else
-                            sp.csr_matrix((1, self.n_titles_), dtype=np.float32))
-        new = sp.csr_matrix((np.full(titles.size, weight, np.float32),
-                             (np.zeros(titles.size, np.int64), titles)), shape=row.shape)
+        row = sp.csr_matrix(
+            self.seen_[[user_id]]
+            if user_id < self.n_users_
+            else sp.csr_matrix((1, self.n_titles_), dtype=np.float32)
+        )
+        new = sp.csr_matrix(
+            (np.full(titles.size, weight, np.float32), (np.zeros(titles.size, np.int64), titles)),
+            shape=row.shape,
+        )
         return self.partial_fit_users([user_id], row.maximum(new))
 
     def _rows_for(self, ids: np.ndarray, interactions_rows) -> sp.csr_matrix:

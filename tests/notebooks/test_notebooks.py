@@ -24,8 +24,9 @@ pytestmark = pytest.mark.slow
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     data = tmp_path_factory.mktemp("data")
-    return run_notebooks(preset="smoke", seed=0, out_dir=out, parameters={"DATA_DIR": str(data)},
-                         progress=False)
+    return run_notebooks(
+        preset="smoke", seed=0, out_dir=out, parameters={"DATA_DIR": str(data)}, progress=False
+    )
 
 
 def metrics_of(run, name):
@@ -48,7 +49,8 @@ def test_data_signals_agree_with_truth_and_public_figures(smoke_run):
     # measured funnel rates sit within sampling noise of the simulator's true probabilities
     assert m["truth_check_max_abs_z"] < 4
     assert m["play_rate_per_impression_pct"] == pytest.approx(
-        m["truth_play_rate_per_impression_pct"], rel=0.08)
+        m["truth_play_rate_per_impression_pct"], rel=0.08
+    )
     # play rates per impression in the low single-digit percent
     assert 1 < m["play_rate_per_impression_pct"] < 5
     # about 20 % of hours start from search (Gomez-Uribe & Hunt 2016)
@@ -91,7 +93,8 @@ def test_artwork_personalization_against_truth(smoke_run):
     # off-policy estimates of a fitted policy land near its exactly computed true value
     assert m["dr_max_abs_error_pct"] < 6 and m["snips_max_abs_error_pct"] < 6
     assert m["dr_greedy_logistic_clicks_per_1k"] == pytest.approx(
-        m["truth_greedy_logistic_clicks_per_1k"], rel=0.06)
+        m["truth_greedy_logistic_clicks_per_1k"], rel=0.06
+    )
     # a misspecified reward model biases DM more than DR corrects it
     assert m["dm_max_abs_error_pct"] > m["dr_max_abs_error_pct"]
     assert m["truth_greedy_logistic_clicks_per_1k"] > 1.1 * m["truth_uniform_clicks_per_1k"]

@@ -18,8 +18,11 @@ def test_uniform_is_a_pure_function_of_its_key():
 def test_keys_and_streams_give_different_numbers():
     u = np.arange(500)
     base = kr.uniform(0, kr.Stream.TILES, u, 1)
-    for other in (kr.uniform(1, kr.Stream.TILES, u, 1), kr.uniform(0, kr.Stream.PLAYS, u, 1),
-                  kr.uniform(0, kr.Stream.TILES, u, 2)):
+    for other in (
+        kr.uniform(1, kr.Stream.TILES, u, 1),
+        kr.uniform(0, kr.Stream.PLAYS, u, 1),
+        kr.uniform(0, kr.Stream.TILES, u, 2),
+    ):
         assert abs(np.corrcoef(base, other)[0, 1]) < 0.15
         assert not np.any(base == other)
 

@@ -24,8 +24,11 @@ def saved(tmp_path_factory):
 
 
 def digests(directory):
-    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_round_trip_keeps_every_table_and_dtype(saved):
@@ -41,8 +44,9 @@ def test_round_trip_keeps_every_table_and_dtype(saved):
     ids = np.arange(20)
     best = w.truth.best_artwork(ids, ids)
     assert np.array_equal(loaded.truth.best_artwork(ids, ids), best)
-    np.testing.assert_allclose(loaded.truth.click_prob(ids, ids, best),
-                               w.truth.click_prob(ids, ids, best))
+    np.testing.assert_allclose(
+        loaded.truth.click_prob(ids, ids, best), w.truth.click_prob(ids, ids, best)
+    )
 
 
 def test_manifest_has_config_and_counts_but_no_paths_or_times(saved):
@@ -66,7 +70,8 @@ def test_load_or_simulate_caches_and_rebuilds_on_config_change(tmp_path, monkeyp
     presets = tmp_path / "presets"
     presets.mkdir()
     (presets / "mini.yaml").write_text(
-        "simulation:\n  n_users: 120\n  n_titles: 40\n  n_days: 4\nnotebook:\n  k: 10\n")
+        "simulation:\n  n_users: 120\n  n_titles: 40\n  n_days: 4\nnotebook:\n  k: 10\n"
+    )
     monkeypatch.setenv("PERSONA_PRESETS_DIR", str(presets))
     data = tmp_path / "data"
     first = load_or_simulate("mini", random_state=2, data_dir=data)

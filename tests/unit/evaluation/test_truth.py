@@ -18,33 +18,58 @@ def tiny_events():
         (5, 0, 1, "web", "impression", 1, 0, 0),
         (6, 0, 1, "web", "impression", 3, 0, 1),
     ]
-    frame = pd.DataFrame(rows, columns=["event_id", "s", "session_id", "device", "event_type",
-                                        "title_id", "row_position", "col_position"])
-    return pd.DataFrame({
-        "event_id": frame["event_id"].astype("int32"),
-        "ts": (ts + pd.to_timedelta(frame["s"], unit="s")).astype("datetime64[ms]"),
-        "user_id": frame["session_id"].astype("int32"),
-        "session_id": frame["session_id"].astype("int32"),
-        "device": pd.Categorical(frame["device"], categories=["tv", "mobile", "tablet", "web"]),
-        "event_type": pd.Categorical(frame["event_type"], categories=[
-            "impression", "hover", "scroll_past", "click", "play_start", "play_stop",
-            "rewatch", "search"]),
-        "title_id": frame["title_id"].astype("int32"),
-        "artwork_id": np.full(len(frame), -1, dtype="int32"),
-        "row_id": pd.Categorical(["popular"] * len(frame)),
-        "row_position": frame["row_position"].astype("int8"),
-        "col_position": frame["col_position"].astype("int8"),
-        "dwell_ms": np.zeros(len(frame), dtype="uint16"),
-        "watch_s": np.full(len(frame), np.nan, dtype="float32"),
-    })
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "event_id",
+            "s",
+            "session_id",
+            "device",
+            "event_type",
+            "title_id",
+            "row_position",
+            "col_position",
+        ],
+    )
+    return pd.DataFrame(
+        {
+            "event_id": frame["event_id"].astype("int32"),
+            "ts": (ts + pd.to_timedelta(frame["s"], unit="s")).astype("datetime64[ms]"),
+            "user_id": frame["session_id"].astype("int32"),
+            "session_id": frame["session_id"].astype("int32"),
+            "device": pd.Categorical(frame["device"], categories=["tv", "mobile", "tablet", "web"]),
+            "event_type": pd.Categorical(
+                frame["event_type"],
+                categories=[
+                    "impression",
+                    "hover",
+                    "scroll_past",
+                    "click",
+                    "play_start",
+                    "play_stop",
+                    "rewatch",
+                    "search",
+                ],
+            ),
+            "title_id": frame["title_id"].astype("int32"),
+            "artwork_id": np.full(len(frame), -1, dtype="int32"),
+            "row_id": pd.Categorical(["popular"] * len(frame)),
+            "row_position": frame["row_position"].astype("int8"),
+            "col_position": frame["col_position"].astype("int8"),
+            "dwell_ms": np.zeros(len(frame), dtype="uint16"),
+            "watch_s": np.full(len(frame), np.nan, dtype="float32"),
+        }
+    )
 
 
-TRUTH = pd.DataFrame({
-    "event_id": [0, 1, 5, 6],
-    "p_hover": [0.3, 0.1, 0.2, 0.0],
-    "p_click": [0.1, 0.4, 0.05, 0.05],
-    "p_play": [0.05, 0.3, 0.0, 0.02],
-})
+TRUTH = pd.DataFrame(
+    {
+        "event_id": [0, 1, 5, 6],
+        "p_hover": [0.3, 0.1, 0.2, 0.0],
+        "p_click": [0.1, 0.4, 0.05, 0.05],
+        "p_play": [0.05, 0.3, 0.0, 0.02],
+    }
+)
 
 
 def test_hand_computed_by_device():

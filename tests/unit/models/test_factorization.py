@@ -86,7 +86,8 @@ def test_add_plays_moves_recommendations_towards_the_new_plays_without_a_refit()
 
     # two taste groups: members 0-19 play titles 0-9, members 20-39 play titles 10-19
     rows = [(u, t) for u in range(20) for t in range(10) if (u + t) % 3] + [
-        (u, t) for u in range(20, 40) for t in range(10, 20) if (u + t) % 3]
+        (u, t) for u in range(20, 40) for t in range(10, 20) if (u + t) % 3
+    ]
     users, titles = zip(*rows, strict=True)
     matrix = sp.csr_matrix((np.ones(len(rows), np.float32), (users, titles)), shape=(40, 20))
     model = ALSRecommender(factors=4, regularization=0.1, iterations=20, random_state=0)

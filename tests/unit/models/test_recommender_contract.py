@@ -33,8 +33,11 @@ FACTORIES = {
         weights={"ease": 1.0, "knn": 0.5},
     ),
     "two_stage_ranker": lambda d: TwoStageRanker(
-        {"pop": PopularityRecommender(), "ease": EASERecommender(l2=10.0),
-         "knn": ItemKNNRecommender(k_neighbors=10)},
+        {
+            "pop": PopularityRecommender(),
+            "ease": EASERecommender(l2=10.0),
+            "knn": ItemKNNRecommender(k_neighbors=10),
+        },
         n_candidates=10,
     ),
 }

@@ -102,8 +102,11 @@ def test_funnel_keeps_stage_order_and_labels_share_of_first():
 
 def test_coloured_bars_sit_side_by_side_unless_stacked():
     frame = pd.DataFrame(
-        {"device": ["tv", "tv", "web", "web"], "source": ["measured", "expected"] * 2,
-         "rate": [2.5, 2.4, 1.9, 1.8]}
+        {
+            "device": ["tv", "tv", "web", "web"],
+            "source": ["measured", "expected"] * 2,
+            "rate": [2.5, 2.4, 1.9, 1.8],
+        }
     )
     args = (frame, "device", "rate", "Play rate", "Device", "Play rate (%)")
     grouped = bar_chart(*args, color="source").to_dict()
@@ -116,8 +119,15 @@ def test_scatter_labels_points_and_needs_units():
     from persona_lib.report.charts import scatter_chart
 
     frame = pd.DataFrame({"model": ["a", "b"], "ndcg": [0.3, 0.4], "coverage": [10.0, 40.0]})
-    spec = scatter_chart(frame, "coverage", "ndcg", "Accuracy vs coverage", "Coverage (%)",
-                         "nDCG@10 (0-1)", label="model").to_dict()
+    spec = scatter_chart(
+        frame,
+        "coverage",
+        "ndcg",
+        "Accuracy vs coverage",
+        "Coverage (%)",
+        "nDCG@10 (0-1)",
+        label="model",
+    ).to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["circle", "text"]
     with pytest.raises(ValueError, match="unit"):
         scatter_chart(frame, "coverage", "ndcg", "t", "Coverage", "nDCG@10 (0-1)")
