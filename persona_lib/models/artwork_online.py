@@ -17,6 +17,9 @@ policy it measures, over homepage impressions:
 - ``regret``: the truth's best artwork for the member minus the shown one, in click
   probability per impression (`regret_curve` gives it day by day).
 
+`segment_preferences` compares, per true member segment and artwork attribute, how often the
+shown artworks carry the attribute with how often the truth's best artwork and a random one do.
+
 `true_policy_value` is the exact value of an artwork policy on logged rounds (the reference
 for off-policy estimates) and `lift_by_heterogeneity` repeats the uniform-vs-learning
 comparison as the artwork tastes matter more or less (``SimulationConfig.artwork_weight``).
@@ -30,16 +33,21 @@ from dataclasses import fields, replace
 import numpy as np
 import pandas as pd
 
+from persona_lib.data import schema
 from persona_lib.data.simulate import simulate
 from persona_lib.data.simulate_config import SimulationConfig
 from persona_lib.models.artwork_rounds import ArtworkCatalog, LoggedRounds, impression_rewards
 from persona_lib.models.bandit_policies import ArtworkPolicy
 from persona_lib.models.bandits import CHUNK, BanditPolicy, UniformRandomPolicy, outer_features
 from persona_lib.models.online import Z95, member_metrics, ratio_estimate
+from persona_lib.signals.attribution import homepage_mask
 
 BASELINE = "uniform"
 PER_TITLE_BEST = "per_title_best"
 INTERACTIONS = ("click", "play_start")
+# names of the rows of `persona_lib.data.simulate_population.SEGMENTS` (same order)
+SEGMENT_NAMES = ("faces", "dark tones", "action", "romance", "bright, smiling", "ensemble casts",
+                 "minimal, no text", "indifferent")  # fmt: skip
 
 
 class FixedArtworkPolicy(BanditPolicy):
@@ -93,6 +101,64 @@ def impression_truth(world) -> pd.DataFrame:
         "p_uniform": (every * valid).sum(axis=1) / valid.sum(axis=1),
         "p_best": truth.click_prob(user, title, truth.best_artwork(user, title), device),
     })  # fmt: skip
+
+
+def segment_preferences(world, truth_segments: bool = True) -> pd.DataFrame:
+    """Per member segment and artwork attribute: how often the shown artworks carry it.
+
+    Over the homepage impressions of ``world`` (simulated under some artwork policy), grouped by
+    the member's true segment (``truth_segments``; else every member in one group, ``-1``,
+    ``"all members"``), returns one row per (segment, attribute) with ``segment``,
+    ``segment_name``, ``attribute``, ``loading`` (the segment's true taste for the attribute in
+    `persona_lib.data.simulate_population.SEGMENTS`, NaN for the pooled group),
+    ``impressions``, and the shares (0-1) of impressions whose artwork has the attribute:
+    ``shown_share`` (the policy's), ``best_share`` (the truth's best artwork for the member,
+    `Truth.best_artwork`) and ``uniform_share`` (an artwork drawn uniformly among the title's,
+    i.e. the mean over the title's artworks); plus ``shown_minus_uniform_pp`` and
+    ``best_minus_uniform_pp`` in percentage points.
+
+    Examples
+    --------
+    >>> segment_preferences(worlds["linucb"])  # doctest: +SKIP
+    """
+    from persona_lib.data.simulate_population import SEGMENTS
+
+    attrs = list(schema.ARTWORK_ATTRIBUTES)
+    n_attr = len(attrs)
+    events, arts = world.events, world.artworks
+    positions = np.flatnonzero(homepage_mask(events, ("impression",)))
+    user = events["user_id"].to_numpy().astype(np.int64)[positions]
+    title = events["title_id"].to_numpy().astype(np.int64)[positions]
+    shown = events["artwork_id"].to_numpy().astype(np.int64)[positions]
+    art_id = arts["artwork_id"].to_numpy().astype(np.int64)
+    by_id = np.zeros((art_id.max() + 1, n_attr))
+    by_id[art_id] = arts[attrs].to_numpy(np.float64)
+    title_mean = arts[attrs].astype(np.float64).groupby(arts["title_id"].to_numpy()).mean()
+    uniform = title_mean.reindex(title).to_numpy()
+    best = by_id[world.truth.best_artwork(user, title)]
+    if truth_segments:
+        users = world.truth.tables["users"]
+        seg_of = np.full(users["user_id"].max() + 1, -1, dtype=np.int64)
+        seg_of[users["user_id"].to_numpy()] = users["segment"].to_numpy()
+        segment = seg_of[user]
+    else:
+        segment = np.full(user.size, -1, dtype=np.int64)
+    keys, inverse, counts = np.unique(segment, return_inverse=True, return_counts=True)
+    share = {}
+    for name, values in (("shown", by_id[shown]), ("best", best), ("uniform", uniform)):
+        sums = [np.bincount(inverse, values[:, j], minlength=keys.size) for j in range(n_attr)]
+        share[name] = np.stack(sums, axis=1) / counts[:, None]
+    names = np.array([*SEGMENT_NAMES, "all members"], dtype=object)
+    loadings = np.vstack([SEGMENTS, np.full((1, n_attr), np.nan)])
+    out = pd.DataFrame({
+        "segment": np.repeat(keys, n_attr), "segment_name": np.repeat(names[keys], n_attr),
+        "attribute": np.tile(attrs, keys.size), "loading": loadings[keys].ravel(),
+        "impressions": np.repeat(counts, n_attr),
+        **{f"{name}_share": values.ravel() for name, values in share.items()},
+    })  # fmt: skip
+    out["shown_minus_uniform_pp"] = 100 * (out["shown_share"] - out["uniform_share"])
+    out["best_minus_uniform_pp"] = 100 * (out["best_share"] - out["uniform_share"])
+    return out
 
 
 def _interacted_before(events: pd.DataFrame, positions: np.ndarray) -> np.ndarray:

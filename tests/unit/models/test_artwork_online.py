@@ -15,6 +15,7 @@ from persona_lib.models.artwork_online import (
     per_title_best_artwork,
     regret_curve,
     run_artwork_policies,
+    segment_preferences,
     split_rounds,
     true_policy_value,
 )
@@ -127,3 +128,26 @@ def test_lift_by_heterogeneity_ceiling_grows_with_the_weight():
     assert list(table["artwork_weight"]) == [0.5, 2.0]
     assert {"take_fraction_lift_pct", "play_rate_lift_pct", "true_click_lift_pct"} <= set(table)
     assert table["truth_best_click_lift_pct"].is_monotonic_increasing
+
+
+def test_segment_preferences_follow_the_true_tastes(run):
+    worlds, _ = run
+    uniform = segment_preferences(worlds["uniform"])
+    assert len(uniform) == 7 * uniform["segment"].nunique() <= 56
+    shares = uniform[["shown_share", "best_share", "uniform_share"]].to_numpy()
+    assert np.all((shares >= 0) & (shares <= 1))
+    assert uniform["shown_minus_uniform_pp"].abs().max() < 10  # random artwork is the title mean
+    # the truth's best artwork leans towards what the segment's taste rewards
+    assert uniform[uniform["loading"] >= 1]["best_minus_uniform_pp"].min() > 10
+    assert uniform[uniform["loading"] <= -0.6]["best_minus_uniform_pp"].max() < 0
+    assert np.corrcoef(uniform["loading"], uniform["best_minus_uniform_pp"])[0, 1] > 0.5
+    learned = segment_preferences(worlds["linucb"])
+    pooled = segment_preferences(worlds["linucb"], truth_segments=False)
+    assert len(pooled) == 7 and pooled["segment_name"].eq("all members").all()
+    assert pooled["loading"].isna().all()
+    assert pooled["impressions"].iloc[0] == len(impression_truth(worlds["linucb"]))
+    weighted = (learned["shown_share"] * learned["impressions"]).groupby(learned["attribute"]).sum()
+    total = learned.groupby("attribute")["impressions"].sum()
+    np.testing.assert_allclose(
+        (weighted / total).loc[pooled["attribute"]].to_numpy(), pooled["shown_share"].to_numpy()
+    )
