@@ -21,6 +21,7 @@ from persona_lib.data.simulate_sessions import (
     ET,
     KEY_PLAY,
     KEY_SEARCH,
+    TILE_EVENT_DTYPES,
     DayContext,
     Sessions,
     _events,
@@ -117,14 +118,7 @@ EVENT_COLUMNS = {
     "user_id": np.int32,
     "session_id": np.int32,
     "device": np.int8,
-    "event_type": np.int8,
-    "title_id": np.int32,
-    "artwork_id": np.int32,
-    "row_id": np.int8,
-    "row_position": np.int8,
-    "col_position": np.int8,
-    "dwell_ms": np.uint16,
-    "watch_s": np.float32,
+    **TILE_EVENT_DTYPES,
 }
 IMPRESSION_COLUMNS = ("pscore", "p_examine", "p_hover", "p_click", "p_play")
 

@@ -141,8 +141,8 @@ def draw_sessions(
     )
 
 
-_EVENT_DTYPES = {
-    "offset": np.float64,
+# dtypes of the logged columns an event group carries; the day adds ts, user, session, device
+TILE_EVENT_DTYPES = {
     "event_type": np.int8,
     "title_id": np.int32,
     "artwork_id": np.int32,
@@ -151,8 +151,8 @@ _EVENT_DTYPES = {
     "col_position": np.int8,
     "dwell_ms": np.uint16,
     "watch_s": np.float32,
-    "seq": np.int32,
 }
+_EVENT_DTYPES = {"offset": np.float64, **TILE_EVENT_DTYPES, "seq": np.int32}
 
 
 def _events(sess, offset, etype, title, art, row, rpos, cpos, dwell, watch, seq, **extra):
