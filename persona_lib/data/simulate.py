@@ -130,7 +130,11 @@ def _truth_tables(pop: Population) -> dict[str, pd.DataFrame]:
         }
     )
     artworks = pd.DataFrame(
-        {"artwork_id": pop.artworks["artwork_id"].to_numpy(), "appeal": pop.art_appeal}
+        {
+            "artwork_id": pop.artworks["artwork_id"].to_numpy(),
+            "appeal": pop.art_appeal,
+            "bait": pop.art_bait,
+        }
     )
     return {"users": users, "titles": titles, "artworks": artworks}
 

@@ -43,6 +43,7 @@ SEGMENTS = np.array([
 ])  # fmt: skip
 SEGMENT_WEIGHTS = np.array([0.18, 0.12, 0.15, 0.10, 0.10, 0.10, 0.10, 0.15])
 ATTRIBUTE_BASE = np.array([0.6, 0.3, 0.3, 0.3, 0.15, 0.3, 0.5])
+CLICKBAIT_SHARE = 0.2  # share of artworks that are clickbait (see tile_probabilities)
 VOCAB = {
     "Action": "mission explosive chase soldier revenge weapon heist rescue battle agent",
     "Adventure": "journey quest island treasure expedition jungle voyage map ancient wild",
@@ -84,6 +85,7 @@ class Population:
     title_popularity: np.ndarray  # (n_titles,) Zipf weights, sum to 1
     art_attrs: np.ndarray  # (n_artworks, A) float32 0/1
     art_appeal: np.ndarray  # (n_artworks,)
+    art_bait: np.ndarray  # (n_artworks,) clickbait strength, 0 for most artworks
     art_offset: np.ndarray  # (n_titles,) first artwork_id of each title
     art_count: np.ndarray  # (n_titles,)
     genre_taste: np.ndarray  # (n_users, G)
@@ -216,12 +218,16 @@ def make_artworks(config: SimulationConfig, title_genres: np.ndarray) -> tuple[p
     p = np.clip(ATTRIBUTE_BASE + (title_genres > 0).astype(float) @ shift, 0.05, 0.95)[title]
     attrs = uniform(seed, Stream.ARTWORKS, art[:, None], 1, np.arange(A)) < p
     appeal = 0.35 * normal(uniform(seed, Stream.ARTWORKS, art, 2))
+    # clickbait: 20 % of artworks, with a strength in [0.5, 1.5) (used when clickbait_weight > 0)
+    u_bait = uniform(seed, Stream.ARTWORKS, art[:, None], 3, np.arange(2))
+    bait = np.where(u_bait[:, 0] < CLICKBAIT_SHARE, 0.5 + u_bait[:, 1], 0.0)
     frame = pd.DataFrame({"artwork_id": art.astype(np.int32), "title_id": title.astype(np.int32)})
     for j, name in enumerate(schema.ARTWORK_ATTRIBUTES):
         frame[name] = attrs[:, j]
     latent = {
         "art_attrs": attrs.astype(np.float32),
         "art_appeal": appeal,
+        "art_bait": bait,
         "art_offset": offset.astype(np.int64),
         "art_count": count.astype(np.int64),
     }
@@ -308,6 +314,7 @@ def make_population(config: SimulationConfig) -> Population:
 # --- the behaviour model: true response of a member to a tile (read by sessions and Truth) ---
 DEVICE_CLICK = np.array([0.15, -0.2, 0.0, 0.05])  # tv, mobile, tablet, web
 SEEN_PENALTY = 3.0  # logit drop for a title the member has already completed
+BAIT_PLAY_PENALTY = 2.5  # play-after-click logit lost per unit of clickbait gained in clicks
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -347,7 +354,9 @@ def tile_probabilities(m, config: SimulationConfig, users, titles, artworks, dev
     """True conditional probabilities for an examined tile.
 
     Returns ``(p_click, p_play_given_click, p_hover_given_no_click, fit)``; the artwork moves
-    clicks and hovers but not plays after a click nor watching.
+    clicks and hovers, and plays after a click only through clickbait (``clickbait_weight``):
+    a bait artwork of strength ``b`` adds ``w b`` to the click logit and subtracts ``2.5 w b``
+    from the play-after-click logit, so it wins clicks and loses plays.
     """
     fit = fit_score(m, users, titles)
     art = artwork_score(m, users, artworks)
@@ -356,5 +365,9 @@ def tile_probabilities(m, config: SimulationConfig, users, titles, artworks, dev
     logit = logit + DEVICE_CLICK[np.asarray(device, dtype=np.int64)]
     if seen is not None:
         logit = logit - SEEN_PENALTY * seen
+    play_logit = 1.0 + 0.8 * fit
+    if config.clickbait_weight > 0:
+        bait = config.clickbait_weight * m.art_bait[artworks]
+        logit, play_logit = logit + bait, play_logit - BAIT_PLAY_PENALTY * bait
     p_click = _sigmoid(logit)
-    return p_click, _sigmoid(1.0 + 0.8 * fit), _sigmoid(-1.0 + 0.5 * fit + 0.5 * art), fit
+    return p_click, _sigmoid(play_logit), _sigmoid(-1.0 + 0.5 * fit + 0.5 * art), fit

@@ -42,7 +42,7 @@ class Truth:
 
     ``tables`` holds: ``users`` (latent tastes ``taste_<Genre>``, ``attr_<attribute>``,
     engagement, ``best_send_hour``, ``notification_uplift``, ...), ``titles`` (quality,
-    popularity), ``artworks`` (appeal), ``impressions`` (per impression event: ``pscore``,
+    popularity), ``artworks`` (appeal, clickbait strength ``bait``), ``impressions`` (per impression event: ``pscore``,
     ``p_examine`` and the unconditional ``p_hover``/``p_click``/``p_play``, so mean(p_click) over
     any grouping estimates clicks per impression), ``churn_hazard`` (per renewal: voluntary
     hazard, payment-failure probability), ``notifications`` (``p_open`` per push).
@@ -69,6 +69,7 @@ class Truth:
             title_popularity=t["popularity"].to_numpy(np.float64),
             art_attrs=self.artworks[list(schema.ARTWORK_ATTRIBUTES)].to_numpy(np.float32),
             art_appeal=a["appeal"].to_numpy(np.float64),
+            art_bait=a["bait"].to_numpy(np.float64) if "bait" in a else np.zeros(len(a)),
             user_language=self.users["language"].cat.codes.to_numpy(),
             title_language=self.titles["language"].cat.codes.to_numpy(),
         )

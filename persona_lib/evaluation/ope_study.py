@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ import pandas as pd
 from persona_lib.evaluation.ope import OffPolicyEstimator, fit_reward_model
 
 __all__ = [
+    "BanditEnvironment",
     "LoggedRounds",
     "SyntheticBandit",
     "make_synthetic_bandit",
@@ -66,6 +68,9 @@ class LoggedRounds:
         ``pi_b(a_i | x_i)``.
     action_dist : numpy.ndarray, shape (n, n_actions)
         ``pi_e(a | x_i)`` of the evaluated policy.
+    q_hat : numpy.ndarray, shape (n, n_actions), optional
+        A cross-fitted reward model the environment fitted on this log itself (e.g. one that
+        knows the actions' features); when absent the study fits `fit_reward_model`.
     """
 
     context: np.ndarray
@@ -73,6 +78,7 @@ class LoggedRounds:
     reward: np.ndarray
     pscore: np.ndarray
     action_dist: np.ndarray
+    q_hat: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -231,8 +237,18 @@ def make_synthetic_bandit(
     )
 
 
+class BanditEnvironment(Protocol):
+    """What the study needs of an environment: `SyntheticBandit` or `WorldBandit`."""
+
+    n_actions: int
+
+    def sample_rounds(self, n: int, rng: np.random.Generator) -> LoggedRounds: ...
+
+    def policy_value(self) -> float: ...
+
+
 def _estimate_once(
-    env: SyntheticBandit,
+    env: BanditEnvironment,
     estimators: Mapping[str, OffPolicyEstimator],
     n: int,
     rng: np.random.Generator,
@@ -248,7 +264,9 @@ def _estimate_once(
         "action": log.action,
         "pscore": log.pscore,
     }
-    if any("q_hat" in est.needs for est in estimators.values()):
+    if log.q_hat is not None:
+        inputs["q_hat"] = log.q_hat
+    elif any("q_hat" in est.needs for est in estimators.values()):
         inputs["q_hat"] = fit_reward_model(
             log.context, log.action, log.reward, env.n_actions, n_folds=2, random_state=seed
         )
@@ -272,7 +290,7 @@ def simulate_estimates(
     random_state: int = 0,
     n_bootstrap: int = 200,
     alpha: float = 0.05,
-    env: SyntheticBandit | None = None,
+    env: BanditEnvironment | None = None,
 ) -> pd.DataFrame:
     """Every estimator on ``n_runs`` independent logs of each size; one row per estimate.
 
@@ -347,7 +365,7 @@ def run_study(
     random_state: int = 0,
     n_bootstrap: int = 200,
     alpha: float = 0.05,
-    env: SyntheticBandit | None = None,
+    env: BanditEnvironment | None = None,
 ) -> pd.DataFrame:
     """The simulation study: `simulate_estimates` summarized against the true value.
 
@@ -366,8 +384,9 @@ def run_study(
         Bootstrap replicates per interval; 0 skips intervals and coverage.
     alpha : float
         Miscoverage of the intervals (0.05 gives 95 %).
-    env : SyntheticBandit, optional
-        Defaults to ``make_synthetic_bandit()``.
+    env : SyntheticBandit or any `BanditEnvironment`, optional
+        Defaults to ``make_synthetic_bandit()``; `persona_lib.evaluation.ope_world.WorldBandit`
+        runs the same study in the streaming simulator.
 
     Returns
     -------

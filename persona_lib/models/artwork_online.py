@@ -74,7 +74,9 @@ def impression_truth(world) -> pd.DataFrame:
     Columns ``user_id, title_id, artwork_id, day, click, quality_play`` (logged outcomes),
     ``interacted_before`` (the member clicked or started the title strictly earlier),
     ``p_shown``, ``p_uniform`` and ``p_best``: true click probability of an examined tile with
-    the shown artwork, averaged over the title's artworks, and with the member's best one.
+    the shown artwork, averaged over the title's artworks, and with the member's best one;
+    ``clickbait``: the shown artwork is a clickbait one (it matters when the world's
+    ``clickbait_weight`` is above 0).
     """
     events = world.events
     if "event_id" not in events.columns:
@@ -100,6 +102,7 @@ def impression_truth(world) -> pd.DataFrame:
         "p_shown": truth.click_prob(user, title, art, device),
         "p_uniform": (every * valid).sum(axis=1) / valid.sum(axis=1),
         "p_best": truth.click_prob(user, title, truth.best_artwork(user, title), device),
+        "clickbait": truth.latent.art_bait[art] > 0,
     })  # fmt: skip
 
 
@@ -224,9 +227,10 @@ def _ci(value: float, lin: np.ndarray) -> tuple[float, float]:
     return value - Z95 * se, value + Z95 * se
 
 
-def _member_take(table: pd.DataFrame, n_users: int):
+def _member_take(table: pd.DataFrame, n_users: int, outcome: str = "quality_play"):
+    """Per-member sums of ``outcome`` and of impressions (the ratio's numerator, denominator)."""
     user = table["user_id"].to_numpy()
-    return (np.bincount(user, weights=table["quality_play"].to_numpy(), minlength=n_users),
+    return (np.bincount(user, weights=table[outcome].to_numpy(), minlength=n_users),
             np.bincount(user, minlength=n_users).astype(np.float64))  # fmt: skip
 
 
@@ -235,11 +239,12 @@ def _lift_pct(table: pd.DataFrame) -> float:
 
 
 def summarize_policy(world, table: pd.DataFrame, base=None) -> dict[str, float]:
-    """One policy's row of the comparison; ``base`` = (take, play) member sums of uniform."""
+    """One policy's row of the comparison; ``base``: uniform's member sums per ratio."""
     n = world.config.n_users
-    take, play = _member_take(table, n), member_metrics(world)["play_rate"]
+    ratios = {"take_fraction": _member_take(table, n), "play_rate": member_metrics(world)["play_rate"],
+              "click_rate": _member_take(table, n, "click")}  # fmt: skip
     row = {"impressions": len(table)}
-    for name, (y, x) in {"take_fraction": take, "play_rate": play}.items():
+    for name, (y, x) in ratios.items():
         value, lin = ratio_estimate(y, x)
         row[name], (row[f"{name}_ci_low"], row[f"{name}_ci_high"]) = value, _ci(value, lin)
         if base is not None:
@@ -253,20 +258,22 @@ def summarize_policy(world, table: pd.DataFrame, base=None) -> dict[str, float]:
     row.update(true_click_prob=table["p_shown"].mean(), true_click_lift_pct=_lift_pct(table),
                true_click_lift_seen_pct=_lift_pct(table[seen]) if seen.any() else np.nan,
                true_click_lift_unseen_pct=_lift_pct(table[~seen]),
-               seen_share=seen.mean(),
+               seen_share=seen.mean(), clickbait_share=table["clickbait"].mean(),
                regret_per_1k_impressions=1000 * regret.mean())  # fmt: skip
     return row
 
 
 def run_artwork_policies(config: SimulationConfig, bandits: dict[str, BanditPolicy],
-                         reward: str = "quality_play", per_title_best: bool = True):  # fmt: skip
+                         reward: str | dict[str, str] = "quality_play",
+                         per_title_best: bool = True):  # fmt: skip
     """Simulate ``config`` under uniform artwork, each bandit and the per-title best artwork.
 
     Parameters
     ----------
     config : the world; every policy sees the same members, sessions and random coins.
     bandits : name -> unbound, unused `BanditPolicy` (served through `ArtworkPolicy`).
-    reward : what the bandits learn from: ``"quality_play"`` or ``"click"``.
+    reward : what the bandits learn from: ``"quality_play"`` or ``"click"``, or a mapping of
+        bandit name to one of them (e.g. the same bandit trained on clicks and on plays).
     per_title_best : also run `FixedArtworkPolicy` on `per_title_best_artwork` of the uniform
         run's rounds.
 
@@ -282,7 +289,8 @@ def run_artwork_policies(config: SimulationConfig, bandits: dict[str, BanditPoli
     from persona_lib.models.artwork_rounds import artwork_rounds
 
     policies = {BASELINE: UniformRandomPolicy(random_state=config.random_state), **bandits}
-    worlds = {name: simulate(config, ArtworkPolicy(bandit, reward=reward))
+    rewards = reward if isinstance(reward, dict) else dict.fromkeys(policies, reward)
+    worlds = {name: simulate(config, ArtworkPolicy(bandit, reward=rewards.get(name, "quality_play")))
               for name, bandit in policies.items()}  # fmt: skip
     if per_title_best:
         uniform = worlds[BASELINE]
@@ -290,21 +298,22 @@ def run_artwork_policies(config: SimulationConfig, bandits: dict[str, BanditPoli
         worlds[PER_TITLE_BEST] = simulate(config, ArtworkPolicy(FixedArtworkPolicy(mask)))
     tables = {name: impression_truth(world) for name, world in worlds.items()}
     base = {"take_fraction": _member_take(tables[BASELINE], config.n_users),
-            "play_rate": member_metrics(worlds[BASELINE])["play_rate"]}  # fmt: skip
+            "play_rate": member_metrics(worlds[BASELINE])["play_rate"],
+            "click_rate": _member_take(tables[BASELINE], config.n_users, "click")}  # fmt: skip
     rows = [{"policy": name, **summarize_policy(world, tables[name],
                                                 None if name == BASELINE else base)}
             for name, world in worlds.items()]  # fmt: skip
     return worlds, pd.DataFrame(rows)
 
 
-def true_policy_value(world, rounds: LoggedRounds, action_dist: np.ndarray) -> float:
-    """Exact expected clicks per round of a policy given by ``action_dist`` on logged rounds.
+def candidate_click_probs(world, rounds: LoggedRounds) -> np.ndarray:
+    """Exact probability (n, max_k) that each logged round's tile is clicked with each candidate.
 
-    ``V = mean_i sum_k pi(k | x_i) p_examine_i P(click | examined, u_i, t_i, candidates[i, k])``
-    with ``action_dist`` (n, max_k) over the candidate slots, ``p_examine_i`` the simulator's
-    examination probability of the logged tile (the artwork does not move it) and the click
-    probability of every candidate on the logit scale of the logged one (so the member's
-    already-seen penalty and device carry over). The value of the ``click`` reward.
+    ``p_examine_i P(click | examined, u_i, t_i, candidates[i, k])`` with ``p_examine_i`` the
+    simulator's examination probability of the logged tile (the artwork does not move it) and
+    the click probability of every candidate on the logit scale of the logged one (so the
+    member's already-seen penalty and device carry over); 0 in padding slots. Truth: for
+    evaluation only, never for a model.
     """
     imp = world.truth.tables["impressions"].set_index("event_id").loc[rounds.event_id]
     exam = imp["p_examine"].to_numpy(np.float64)
@@ -318,8 +327,19 @@ def true_policy_value(world, rounds: LoggedRounds, action_dist: np.ndarray) -> f
     every = every.reshape(cand.shape)
     offset = np.where(exam > 0, _logit(logged) - _logit(base), 0.0)
     probs = 1 / (1 + np.exp(-(_logit(every) + offset[:, None])))
-    dist = np.where(cand >= 0, np.asarray(action_dist, dtype=np.float64), 0.0)
-    return float(np.mean(exam * (dist * probs).sum(axis=1)))
+    return np.where(cand >= 0, exam[:, None] * probs, 0.0)
+
+
+def true_policy_value(world, rounds: LoggedRounds, action_dist: np.ndarray) -> float:
+    """Exact expected clicks per round of a policy given by ``action_dist`` on logged rounds.
+
+    ``V = mean_i sum_k pi(k | x_i) p_examine_i P(click | examined, u_i, t_i, candidates[i, k])``
+    with ``action_dist`` (n, max_k) over the candidate slots and the probabilities of
+    `candidate_click_probs`. The value of the ``click`` reward.
+    """
+    probs = candidate_click_probs(world, rounds)
+    dist = np.where(rounds.candidates >= 0, np.asarray(action_dist, dtype=np.float64), 0.0)
+    return float(np.mean((dist * probs).sum(axis=1)))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

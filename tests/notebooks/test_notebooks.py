@@ -98,10 +98,23 @@ def test_artwork_personalization_against_truth(smoke_run):
     # a misspecified reward model biases DM more than DR corrects it
     assert m["dm_max_abs_error_pct"] > m["dr_max_abs_error_pct"]
     assert m["truth_greedy_logistic_clicks_per_1k"] > 1.1 * m["truth_uniform_clicks_per_1k"]
+    # repeated logging runs in the simulator: the study's truth is the same exact value, DR and
+    # IPS intervals cover it in most runs (nominal 95 %) and their error shrinks with the log
+    assert m["truth_study_clicks_per_1k"] == pytest.approx(
+        m["truth_greedy_logistic_clicks_per_1k"], rel=1e-12
+    )
+    assert m["study_dr_min_coverage_pct"] >= 70 and m["study_ipw_min_coverage_pct"] >= 70
+    assert m["study_dr_relative_rmse_pct"] < 25
     # online, a learning policy beats random artwork: paired CI above 0, less regret
     assert m["linucb_take_fraction_lift_ci_low_pct"] > 0
     assert m["truth_linucb_click_lift_pct"] > 5
     assert m["truth_linucb_regret_clicks"] < m["truth_uniform_regret_clicks"]
+    # in a world with clickbait, training on clicks buys clicks with clickbait artwork, and
+    # those clicks turn into quality plays less often than the play-trained policy's
+    assert m["click_trained_click_lift_pct"] > m["play_trained_click_lift_pct"]
+    assert (m["truth_click_trained_clickbait_share_pct"]
+            > m["truth_uniform_clickbait_share_pct"] + 3)  # fmt: skip
+    assert m["click_trained_plays_per_click"] < m["play_trained_plays_per_click"]
 
 
 def test_index_lists_every_report_with_its_figures(smoke_run):

@@ -196,3 +196,25 @@ def test_run_merger_equals_a_stable_sort_of_the_runs(monkeypatch, min_block):
             merger.release(i)
             start += run.size
         np.testing.assert_array_equal(out, expected)
+
+
+def test_clickbait_artworks_win_clicks_and_lose_plays_only_when_switched_on():
+    from persona_lib.data.simulate_population import make_population, tile_probabilities
+
+    config = load_preset("smoke").replace(n_users=50, n_titles=40)
+    pop = make_population(config)
+    bait = pop.art_bait > 0
+    assert 0.1 < bait.mean() < 0.3 and np.all(pop.art_bait[bait] >= 0.5)
+    users = np.zeros(bait.size, dtype=np.int64)
+    titles = pop.artworks["title_id"].to_numpy().astype(np.int64)
+    arts = np.arange(bait.size)
+    off = tile_probabilities(pop, config, users, titles, arts, np.zeros(bait.size, np.int64))
+    on = tile_probabilities(pop, config.replace(clickbait_weight=1.0), users, titles, arts,
+                            np.zeros(bait.size, np.int64))  # fmt: skip
+    np.testing.assert_array_equal(off[0][~bait], on[0][~bait])
+    np.testing.assert_array_equal(off[1][~bait], on[1][~bait])
+    assert np.all(on[0][bait] > off[0][bait]) and np.all(on[1][bait] < off[1][bait])
+    # per impression a bait artwork loses plays: the click gain is outweighed after the click
+    assert np.mean(on[0][bait] * on[1][bait]) < np.mean(off[0][bait] * off[1][bait])
+    with pytest.raises(ValueError, match="clickbait_weight"):
+        config.replace(clickbait_weight=-1.0)
