@@ -248,6 +248,7 @@ def kaplan_meier_by(
     by: str | Sequence[str] | None,
     alpha: float = 0.05,
     ci: str = "log-log",
+    entry: str | None = None,
 ) -> pd.DataFrame:
     """Kaplan-Meier curves per group as one tidy frame.
 
@@ -255,6 +256,7 @@ def kaplan_meier_by(
     ----------
     frame : one row per subject with the columns ``duration``, ``event`` and ``by``.
     by : group column name(s); None for one pooled curve.
+    entry : optional column of delayed-entry times (see `kaplan_meier`).
 
     Returns
     -------
@@ -262,8 +264,10 @@ def kaplan_meier_by(
     """
     columns = _as_list(by)
     parts = []
-    for key, sub in _groups(frame, columns, [duration, event]):
-        curve = kaplan_meier(sub[duration], sub[event], alpha=alpha, ci=ci).to_frame()
+    needed = [duration, event] + ([entry] if entry else [])
+    for key, sub in _groups(frame, columns, needed):
+        enter = sub[entry] if entry else None
+        curve = kaplan_meier(sub[duration], sub[event], alpha=alpha, ci=ci, entry=enter).to_frame()
         parts.append(curve.assign(**{c: key[c] for c in columns})[[*columns, *CURVE_COLUMNS]])
     return pd.concat(parts, ignore_index=True)
 
@@ -276,24 +280,31 @@ def survival_table(
     times: Sequence[float],
     alpha: float = 0.05,
     ci: str = "log-log",
+    entry: str | None = None,
 ) -> pd.DataFrame:
     """S(t) with its band at chosen times per group, e.g. 12-month retention by plan.
 
+    ``entry`` is an optional column of delayed-entry times (see `kaplan_meier`).
+
     Returns
     -------
-    DataFrame: the ``by`` columns, ``time``, ``at_risk`` (subjects with duration >= time; 0 means
-    the value is carried forward past the group's last observation), ``survival``, ``ci_low``,
-    ``ci_high``.
+    DataFrame: the ``by`` columns, ``time``, ``at_risk`` (subjects with duration >= time, and
+    entered by then when ``entry`` is given; 0 means the value is carried forward past the
+    group's last observation), ``survival``, ``ci_low``, ``ci_high``.
     """
     grid = _check_times(times, "times")
     columns, parts = _as_list(by), []
-    for key, sub in _groups(frame, columns, [duration, event]):
-        curve = kaplan_meier(sub[duration], sub[event], alpha=alpha, ci=ci)
+    for key, sub in _groups(frame, columns, [duration, event] + ([entry] if entry else [])):
+        enter = sub[entry] if entry else None
+        curve = kaplan_meier(sub[duration], sub[event], alpha=alpha, ci=ci, entry=enter)
         dur = sub[duration].to_numpy(np.float64)
+        ent = np.zeros_like(dur) if enter is None else enter.to_numpy(np.float64)
         part = pd.DataFrame(
             {
                 "time": grid,
-                "at_risk": (dur[:, None] >= grid[None, :]).sum(axis=0),
+                "at_risk": ((dur[:, None] >= grid[None, :]) & (ent[:, None] <= grid[None, :])).sum(
+                    0
+                ),
                 **{c: curve.at(grid, c) for c in ("survival", "ci_low", "ci_high")},
             }
         )

@@ -320,3 +320,22 @@ def test_input_errors_name_argument_and_positions():
     with pytest.raises(ValueError, match="time must start at 0"):
         one = np.ones(1)
         SurvivalCurve(one, one, one, one, one, one, one, one)
+
+
+def test_grouped_curves_and_tables_take_delayed_entry():
+    frame = pd.DataFrame(
+        {
+            "t": [5.0, 6.0, 8.0, 9.0, 3.0, 4.0],
+            "e": [1, 0, 1, 1, 1, 0],
+            "entry": [4.0, 0.0, 7.0, 0.0, 0.0, 0.0],
+            "g": list("aaaabb"),
+        }
+    )
+    tidy = kaplan_meier_by(frame, "t", "e", "g", entry="entry")
+    a = frame[frame["g"] == "a"]
+    direct = kaplan_meier(a["t"], a["e"], entry=a["entry"])
+    np.testing.assert_allclose(tidy[tidy["g"] == "a"]["survival"], direct.survival)
+    table = survival_table(frame, "t", "e", "g", times=[5.0], entry="entry")
+    # at t = 5 group a has members 0 (entered at 4), 1 and 3 at risk; member 2 enters at 7
+    assert table.loc[table["g"] == "a", "at_risk"].item() == 3
+    assert table.loc[table["g"] == "a", "survival"].item() == pytest.approx(direct.at(5.0))
