@@ -14,7 +14,15 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-__all__ = ["MAX_ROWS", "bar_chart", "funnel_chart", "heatmap", "line_chart", "scatter_chart"]
+__all__ = [
+    "MAX_ROWS",
+    "bar_chart",
+    "band_chart",
+    "funnel_chart",
+    "heatmap",
+    "line_chart",
+    "scatter_chart",
+]
 
 MAX_ROWS = 5_000
 WIDTH = 480
@@ -183,6 +191,55 @@ def line_chart(
         encoding["color"] = alt.Color(color, title=color_title or color)
     chart = alt.Chart(frame, title=title, width=width, height=height)
     return chart.mark_line(point=points).encode(**encoding)
+
+
+def band_chart(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    low: str,
+    high: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    color: str | None = None,
+    color_title: str | None = None,
+    step: bool = True,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """A line of `y` over `x` inside a shaded interval [`low`, `high`], one per `color` value.
+
+    For estimates with confidence bands, e.g. Kaplan-Meier survival curves with their Greenwood
+    bands (``step=True`` draws them as right-continuous steps, as survival curves are).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"t": [0, 1, 2], "s": [1.0, 0.9, 0.8], "lo": [1.0, 0.8, 0.7],
+    ...                       "hi": [1.0, 0.95, 0.9]})
+    >>> chart = band_chart(frame, "t", "s", "lo", "hi", "Retention", "Month (months)",
+    ...                    "Still subscribed (share)")
+    """
+    _check(frame, [x, y, low, high, color], title, {"x_title": x_title, "y_title": y_title})
+    interpolate = "step-after" if step else "linear"
+    x_enc = alt.X(**_channel(frame, x, x_title))
+    base = alt.Chart(frame, title=title, width=width, height=height)
+    color_enc = {} if color is None else {"color": alt.Color(color, title=color_title or color)}
+    band = base.mark_area(opacity=0.2, interpolate=interpolate).encode(
+        x=x_enc,
+        y=alt.Y(low, type="quantitative", title=y_title),
+        y2=alt.Y2(high),
+        **color_enc,
+    )
+    line = base.mark_line(interpolate=interpolate).encode(
+        x=x_enc,
+        y=alt.Y(**_channel(frame, y, y_title)),
+        tooltip=_tooltip(
+            frame, [(x, x_title), (y, y_title), (low, "low"), (high, "high"), (color, color_title)]
+        ),  # fmt: skip
+        **color_enc,
+    )
+    return alt.layer(band, line)
 
 
 def heatmap(

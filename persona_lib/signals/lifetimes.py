@@ -157,3 +157,39 @@ def subscription_spells(
     if signup is not None:
         out["tenure_days_at_start"] = (start - signup) / DAY
     return out
+
+
+def retention_after(spells: pd.DataFrame, cutoff) -> pd.DataFrame:
+    """Remaining lifetime of members subscribed at ``cutoff``: days from it to their spell's end.
+
+    A member is counted when a spell started at or before ``cutoff`` and stopped after it;
+    ``duration_days = stop - cutoff``, ``event`` and ``cause`` as in the spell. Why: a
+    snapshot's members followed forward from the same instant need no left-truncation
+    correction, so their retention curves and hazard models can use snapshot features as
+    covariates.
+
+    Returns
+    -------
+    DataFrame: user_id, spell, duration_days, duration_weeks, event, cause; sorted by user_id.
+    """
+    missing = [
+        c for c in ("user_id", "spell", "start", "stop", "event", "cause") if c not in spells
+    ]
+    if missing:
+        raise ValueError(f"spells: missing column(s) {missing}; expected subscription_spells()")
+    cut = np.datetime64(pd.Timestamp(cutoff), "ms")
+    start = spells["start"].to_numpy().astype("datetime64[ms]")
+    stop = spells["stop"].to_numpy().astype("datetime64[ms]")
+    live = spells[(start <= cut) & (stop > cut)]
+    days = (stop[(start <= cut) & (stop > cut)] - cut) / DAY
+    out = pd.DataFrame(
+        {
+            "user_id": live["user_id"].to_numpy(),
+            "spell": live["spell"].to_numpy(),
+            "duration_days": days,
+            "duration_weeks": days / 7.0,
+            "event": live["event"].to_numpy(),
+            "cause": live["cause"].to_numpy(),
+        }
+    )
+    return out.sort_values("user_id", ignore_index=True)

@@ -131,3 +131,26 @@ def test_scatter_labels_points_and_needs_units():
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["circle", "text"]
     with pytest.raises(ValueError, match="unit"):
         scatter_chart(frame, "coverage", "ndcg", "t", "Coverage", "nDCG@10 (0-1)")
+
+
+def test_band_chart_draws_a_step_line_inside_its_band():
+    from persona_lib.report.charts import band_chart
+
+    frame = pd.DataFrame(
+        {
+            "t": [0.0, 1.0, 2.0] * 2,
+            "s": [1.0, 0.9, 0.8, 1.0, 0.7, 0.6],
+            "lo": [1.0, 0.8, 0.7, 1.0, 0.6, 0.5],
+            "hi": [1.0, 0.95, 0.9, 1.0, 0.8, 0.7],
+            "plan": ["a"] * 3 + ["b"] * 3,
+        }
+    )
+    chart = band_chart(frame, "t", "s", "lo", "hi", "Retention", "Month (months)",
+                       "Still subscribed (share)", color="plan", color_title="Plan")  # fmt: skip
+    spec = chart.to_dict()
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["area", "line"]
+    assert all(layer["mark"]["interpolate"] == "step-after" for layer in spec["layer"])
+    assert spec["layer"][0]["encoding"]["y2"]["field"] == "hi"
+    with pytest.raises(ValueError, match="unit"):
+        band_chart(frame, "t", "s", "lo", "hi", "Retention", "Month", "Share (share)")

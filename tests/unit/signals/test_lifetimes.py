@@ -195,3 +195,26 @@ def test_smoke_world_spells_match_the_billing_log(smoke_world):
     assert (
         s["start"] >= users.set_index("user_id").loc[s["user_id"], "signup_ts"].to_numpy()
     ).all()
+
+
+def test_retention_after_follows_members_subscribed_at_the_cutoff():
+    from persona_lib.signals.lifetimes import retention_after
+
+    spells = pd.DataFrame(
+        {
+            "user_id": [0, 1, 2, 2],
+            "spell": [0, 0, 0, 1],
+            "start": pd.to_datetime(["2025-01-01", "2025-01-20", "2024-12-01", "2025-01-05"]),
+            "stop": pd.to_datetime(["2025-01-31", "2025-02-10", "2025-01-03", "2025-01-25"]),
+            "event": [0, 1, 1, 1],
+            "cause": [np.nan, "voluntary", "payment", "voluntary"],
+        }
+    )
+    out = retention_after(spells, "2025-01-10")
+    # member 1 starts after the cutoff; member 2's first spell ended before it
+    assert out["user_id"].tolist() == [0, 2]
+    assert out["spell"].tolist() == [0, 1]
+    np.testing.assert_allclose(out["duration_days"], [21.0, 15.0])
+    assert out["event"].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="missing column"):
+        retention_after(spells.drop(columns="stop"), "2025-01-10")
