@@ -1,6 +1,8 @@
 """Off-policy estimators against exact truths in the streaming simulator; prints one JSON document.
 
-The world is the ``default`` preset (seed 0). Its homepage impressions of titles with two or
+The world is the ``default`` preset (seed 0) capped at 5,000 members and 30 days, the logged
+world of notebook 03 (the full preset's rounds do not fit the study in memory). Its homepage
+impressions of titles with two or
 more artworks are split in log order: the first half trains the evaluated policy (the greedy
 supervised artwork policy, logistic, reward = click), the second half is the pool the logging
 runs draw from (`persona_lib.evaluation.ope_world.WorldBandit`). The truth of every value is
@@ -22,7 +24,7 @@ with the fitted reward model held fixed, so it ignores the model's own error and
 undercover; it is reported, not targeted.
 
 Usage: ``python benchmarks/ope_world_study.py [--n-runs 200] [--n-bootstrap 200]
-[--preset default]``.
+[--preset default] [--users 5000] [--days 30]``.
 """
 
 from __future__ import annotations
@@ -66,9 +68,14 @@ def main() -> None:
     parser.add_argument("--n-runs", type=int, default=200)
     parser.add_argument("--n-bootstrap", type=int, default=200)
     parser.add_argument("--preset", default="default")
+    parser.add_argument("--users", type=int, default=5000, help="cap on the preset's members")
+    parser.add_argument("--days", type=int, default=30, help="cap on the preset's days")
     args = parser.parse_args()
     started = time.perf_counter()
-    world = simulate(load_preset(args.preset).replace(random_state=SEED))
+    preset = load_preset(args.preset)
+    config = preset.replace(random_state=SEED, n_users=min(args.users, preset.n_users),
+                            n_days=min(args.days, preset.n_days))  # fmt: skip
+    world = simulate(config)
     rounds = artwork_rounds(world)
     train, pool = split_rounds(rounds, 0.5)
     policy = GreedySupervisedPolicy(model="logistic", random_state=SEED)
@@ -76,6 +83,8 @@ def main() -> None:
     action_dist = policy.action_probabilities(pool.context, pool.candidates)
     report = {
         "preset": args.preset,
+        "members": config.n_users,
+        "days": config.n_days,
         "pool_rounds": len(pool),
         "evaluated_policy": "greedy supervised (logistic, click), fitted on the first half",
         "n_runs": args.n_runs,

@@ -42,7 +42,8 @@ class Truth:
 
     ``tables`` holds: ``users`` (latent tastes ``taste_<Genre>``, ``attr_<attribute>``,
     engagement, ``best_send_hour``, ``notification_uplift``, ...), ``titles`` (quality,
-    popularity), ``artworks`` (appeal, clickbait strength ``bait``), ``impressions`` (per impression event: ``pscore``,
+    popularity), ``artworks`` (appeal, clickbait strength ``bait``), ``impressions`` (per
+    impression event: ``pscore``,
     ``p_examine`` and the unconditional ``p_hover``/``p_click``/``p_play``, so mean(p_click) over
     any grouping estimates clicks per impression), ``churn_hazard`` (per renewal: voluntary
     hazard, payment-failure probability), ``notifications`` (``p_open`` per push).

@@ -36,7 +36,12 @@ import pandas as pd
 from persona_lib.data import schema
 from persona_lib.data.simulate import simulate
 from persona_lib.data.simulate_config import SimulationConfig
-from persona_lib.models.artwork_rounds import ArtworkCatalog, LoggedRounds, impression_rewards
+from persona_lib.models.artwork_rounds import (
+    REWARDS,
+    ArtworkCatalog,
+    LoggedRounds,
+    impression_rewards,
+)
 from persona_lib.models.bandit_policies import ArtworkPolicy
 from persona_lib.models.bandits import CHUNK, BanditPolicy, UniformRandomPolicy, outer_features
 from persona_lib.models.online import Z95, member_metrics, ratio_estimate
@@ -241,7 +246,8 @@ def _lift_pct(table: pd.DataFrame) -> float:
 def summarize_policy(world, table: pd.DataFrame, base=None) -> dict[str, float]:
     """One policy's row of the comparison; ``base``: uniform's member sums per ratio."""
     n = world.config.n_users
-    ratios = {"take_fraction": _member_take(table, n), "play_rate": member_metrics(world)["play_rate"],
+    ratios = {"take_fraction": _member_take(table, n),
+              "play_rate": member_metrics(world)["play_rate"],
               "click_rate": _member_take(table, n, "click")}  # fmt: skip
     row = {"impressions": len(table)}
     for name, (y, x) in ratios.items():
@@ -290,7 +296,7 @@ def run_artwork_policies(config: SimulationConfig, bandits: dict[str, BanditPoli
 
     policies = {BASELINE: UniformRandomPolicy(random_state=config.random_state), **bandits}
     rewards = reward if isinstance(reward, dict) else dict.fromkeys(policies, reward)
-    worlds = {name: simulate(config, ArtworkPolicy(bandit, reward=rewards.get(name, "quality_play")))
+    worlds = {name: simulate(config, ArtworkPolicy(bandit, reward=rewards.get(name, REWARDS[1])))
               for name, bandit in policies.items()}  # fmt: skip
     if per_title_best:
         uniform = worlds[BASELINE]
