@@ -150,7 +150,7 @@ def simulate_day(
     end, played = np.zeros(s.user.size), np.zeros(s.user.size, bool)
     for device in range(len(schema.DEVICES)):
         ids = np.flatnonzero(s.device == device)
-        for chunk in np.array_split(ids, -(-ids.size // cfg.session_chunk)):
+        for chunk in np.array_split(ids, max(1, -(-ids.size // cfg.session_chunk))):
             if chunk.size:
                 ev, res = browse(ctx, s, chunk, device, policy, day, rng)
                 groups += ev

@@ -1,0 +1,57 @@
+"""A/B test analysis: assignment, two-arm tests, variance reduction, power and sequential tests."""
+
+from persona_lib.experiments.assignment import SRMResult, assign, assignment_uniform, srm_check
+from persona_lib.experiments.multiple import benjamini_hochberg, holm
+from persona_lib.experiments.power import (
+    mde_means,
+    mde_proportions,
+    power_means,
+    power_proportions,
+    sample_size_means,
+    sample_size_proportions,
+)
+from persona_lib.experiments.results import TestResult
+from persona_lib.experiments.sequential import (
+    DEFAULT_TAU_STD,
+    SequentialTest,
+    msprt_means,
+    msprt_proportions,
+)
+from persona_lib.experiments.stats import (
+    CupedAdjustment,
+    bootstrap_quantile_difference,
+    cuped,
+    cuped_difference,
+    difference_in_means,
+    difference_in_proportions,
+    effects_by_segment,
+    ratio_metric,
+)
+
+__all__ = [
+    "DEFAULT_TAU_STD",
+    "CupedAdjustment",
+    "SRMResult",
+    "SequentialTest",
+    "TestResult",
+    "assign",
+    "assignment_uniform",
+    "benjamini_hochberg",
+    "bootstrap_quantile_difference",
+    "cuped",
+    "cuped_difference",
+    "difference_in_means",
+    "difference_in_proportions",
+    "effects_by_segment",
+    "holm",
+    "mde_means",
+    "mde_proportions",
+    "msprt_means",
+    "msprt_proportions",
+    "power_means",
+    "power_proportions",
+    "ratio_metric",
+    "sample_size_means",
+    "sample_size_proportions",
+    "srm_check",
+]

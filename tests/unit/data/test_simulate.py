@@ -218,3 +218,9 @@ def test_clickbait_artworks_win_clicks_and_lose_plays_only_when_switched_on():
     assert np.mean(on[0][bait] * on[1][bait]) < np.mean(off[0][bait] * off[1][bait])
     with pytest.raises(ValueError, match="clickbait_weight"):
         config.replace(clickbait_weight=-1.0)
+
+
+def test_a_day_without_sessions_on_some_device_simulates():
+    # 50 members: some days have no session on some device (this used to raise in array_split)
+    world = simulate(SimulationConfig(n_users=50, n_titles=40, n_days=4, random_state=1))
+    assert len(world.events) > 0

@@ -1,0 +1,262 @@
+"""A randomized personalization experiment inside the simulated service, beside its true effect.
+
+`SplitPolicy` serves each member from the control or the treatment policy according to a
+hashed assignment (`persona_lib.experiments.assignment.assign`), from ``start_day`` on; before
+it everybody gets control, so the days before are a pre-period for CUPED. Both policies learn
+from every member's logs, as a production model trained on all traffic would.
+
+`run_simulated_experiment` simulates the same world (members, sessions, coins) three times:
+the experiment itself, everybody under control and everybody under treatment. The last two
+give each member's outcome under both arms (common random numbers), so the true average effect
+of launching the treatment, ``mean_u (Y_u(treatment) - Y_u(control))``, is known member by
+member and stands beside the experiment's estimate. The estimate and the truth differ by
+sampling (only half the members are treated), by interference (both policies learn from each
+other's arm) and by the policies' own random draws, which are not shared across runs.
+
+Per-member outcomes over the experiment period (`member_outcomes`): ``sessions``,
+``play_sessions`` (sessions with a play), ``hours`` watched, ``renewals`` and ``lost``
+renewals (churned or payment failed), ``revenue`` (USD of paid billing periods: new, renewed,
+reactivated) and the pre-period ``pre_hours`` (CUPED covariate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from persona_lib.data.policies import Page, PageRequest
+from persona_lib.data.simulate import simulate
+from persona_lib.data.simulate_config import SimulationConfig
+from persona_lib.experiments.assignment import assign
+from persona_lib.experiments.stats import cuped_difference, difference_in_means, ratio_metric
+
+ARMS = ("control", "treatment")
+PAID = ("new", "renewed", "reactivated")
+LOST = ("churned", "payment_failed")
+RENEWALS = ("renewed", *LOST)
+Z95 = 1.959963984540054
+# metric -> (numerator column, denominator column or None for a per-member mean)
+METRICS = {
+    "play_rate": ("play_sessions", "sessions"),
+    "hours_per_member": ("hours", None),
+    "monthly_churn": ("lost", "renewals"),
+    "revenue_per_member": ("revenue", None),
+}
+
+
+def _subset(request: PageRequest, rows: np.ndarray) -> PageRequest:
+    return dataclasses.replace(
+        request,
+        session_id=request.session_id[rows],
+        user_id=request.user_id[rows],
+        device=request.device[rows],
+        hour=request.hour[rows],
+    )
+
+
+class SplitPolicy:
+    """Serve treated members from ``treatment`` and the others from ``control``.
+
+    Parameters
+    ----------
+    control, treatment : serving policies (fresh instances).
+    treated : bool array indexed by user_id: the assignment.
+    start_day : first day of the experiment; before it every member is served by ``control``.
+
+    The two pages of a batch are merged into one: rows are cropped to the smaller of the two
+    shapes (the policies build pages of the same depth in practice) and row names are the
+    union of both policies' names.
+    """
+
+    def __init__(self, control, treatment, treated: np.ndarray, start_day: int = 0):
+        self.control = control
+        self.treatment = treatment
+        self.treated = np.asarray(treated, dtype=bool)
+        self.start_day = int(start_day)
+        self._primed = False
+
+    def _prime(self, request: PageRequest) -> None:
+        """Let both policies see the catalogue on the first day, so both learn from day 0."""
+        first = _subset(request, np.arange(1))
+        self.control.serve(first)
+        self.treatment.serve(first)
+        self._primed = True
+
+    def serve(self, request: PageRequest) -> Page:
+        if not self._primed:
+            self._prime(request)
+        arm = self.treated[request.user_id] & (request.day >= self.start_day)
+        if not arm.any():
+            return self.control.serve(request)
+        if arm.all():
+            return self.treatment.serve(request)
+        pages = {
+            False: self.control.serve(_subset(request, np.flatnonzero(~arm))),
+            True: self.treatment.serve(_subset(request, np.flatnonzero(arm))),
+        }
+        return _merge(pages, arm)
+
+    def update(self, day_events: pd.DataFrame) -> None:
+        self.control.update(day_events)
+        self.treatment.update(day_events)
+
+
+def _merge(pages: dict[bool, Page], arm: np.ndarray) -> Page:
+    """One page for the whole batch from the control (False) and treatment (True) pages."""
+    rows = min(p.title_id.shape[1] for p in pages.values())
+    cols = min(p.title_id.shape[2] for p in pages.values())
+    names = tuple(dict.fromkeys(pages[False].row_names + pages[True].row_names))
+    shape = (arm.size, rows, cols)
+    title = np.empty(shape, np.int32)
+    artwork = np.empty(shape, np.int32)
+    pscore = np.empty(shape, np.float64)
+    row_id = np.empty(shape[:2], np.int16)
+    for flag, page in pages.items():
+        where = np.flatnonzero(arm == flag)
+        title[where] = page.title_id[:, :rows, :cols]
+        artwork[where] = page.artwork_id[:, :rows, :cols]
+        pscore[where] = page.pscore[:, :rows, :cols]
+        remap = np.array([names.index(n) for n in page.row_names], dtype=np.int16)
+        row_id[where] = remap[page.row_id[:, :rows]]
+    return Page(title, artwork, pscore, row_id, names)
+
+
+def member_outcomes(world, start_day: int = 0) -> pd.DataFrame:
+    """Per-member outcomes from day ``start_day`` on, and pre-period hours before it.
+
+    Returns one row per member (``user_id`` 0..n-1): ``sessions``, ``play_sessions``,
+    ``hours``, ``renewals``, ``lost``, ``revenue`` (USD) and ``pre_hours``.
+    """
+    n = world.config.n_users
+    events = world.events
+    start = np.datetime64(world.config.start, "ms") + np.timedelta64(start_day, "D")
+    ts = events["ts"].to_numpy().astype("datetime64[ms]")
+    post = ts >= start
+    user = events["user_id"].to_numpy()
+    etype = events["event_type"].astype(str).to_numpy()
+    session = events["session_id"].to_numpy()
+    watch = np.nan_to_num(events["watch_s"].to_numpy(np.float64)) / 3600.0
+    stops = etype == "play_stop"
+
+    def count(mask, weights=None):
+        w = None if weights is None else weights[mask]
+        return np.bincount(user[mask], weights=w, minlength=n).astype(np.float64)
+
+    first = np.zeros(len(events), bool)
+    first[np.unique(session, return_index=True)[1]] = True
+    plays = etype == "play_start"
+    first_play = np.zeros(len(events), bool)
+    first_play[np.flatnonzero(plays)[np.unique(session[plays], return_index=True)[1]]] = True
+    billing = world.billing
+    b_post = billing["period_start"].to_numpy().astype("datetime64[ms]") >= start
+    status = billing["status"].astype(str).to_numpy()
+    b_user = billing["user_id"].to_numpy()
+    price = billing["price"].to_numpy(np.float64)
+
+    def bill(statuses, weights=None):
+        mask = b_post & np.isin(status, statuses)
+        w = None if weights is None else weights[mask]
+        return np.bincount(b_user[mask], weights=w, minlength=n).astype(np.float64)
+
+    return pd.DataFrame(
+        {
+            "user_id": np.arange(n),
+            "sessions": count(first & post),
+            "play_sessions": count(first_play & post),
+            "hours": count(stops & post, watch),
+            "renewals": bill(RENEWALS),
+            "lost": bill(LOST),
+            "revenue": bill(PAID, price),
+            "pre_hours": count(stops & ~post, watch),
+        }
+    )
+
+
+@dataclass
+class SimulatedExperiment:
+    """The three runs of `run_simulated_experiment` and each member's outcomes in them."""
+
+    config: SimulationConfig
+    start_day: int
+    arm: np.ndarray  # arm name per user_id
+    worlds: dict  # "experiment", "all_control", "all_treatment" -> World
+    outcomes: dict  # same keys -> `member_outcomes` frame
+
+    @property
+    def treated(self) -> np.ndarray:
+        return self.arm == ARMS[1]
+
+
+def run_simulated_experiment(
+    config: SimulationConfig,
+    control_factory: Callable[[], object],
+    treatment_factory: Callable[[], object],
+    salt: str = "personalization-v1",
+    treatment_share: float = 0.5,
+    start_day: int = 0,
+) -> SimulatedExperiment:
+    """Simulate the experiment and the two counterfactual worlds (see the module docstring).
+
+    ``control_factory`` and ``treatment_factory`` return fresh serving policies; the
+    assignment hashes user ids with ``salt`` (``treatment_share`` of members treated).
+    """
+    if not 0 < treatment_share < 1:
+        raise ValueError(f"treatment_share must be in (0, 1), got {treatment_share}")
+    if not 0 <= start_day < config.n_days:
+        raise ValueError(f"start_day must be in [0, n_days), got {start_day}")
+    users = np.arange(config.n_users)
+    arm = assign(users, salt, weights=(1 - treatment_share, treatment_share), arms=ARMS)
+    masks = {"experiment": arm == ARMS[1], "all_control": np.zeros(users.size, bool),
+             "all_treatment": np.ones(users.size, bool)}  # fmt: skip
+    worlds = {
+        name: simulate(config, SplitPolicy(control_factory(), treatment_factory(), mask, start_day))
+        for name, mask in masks.items()
+    }
+    outcomes = {name: member_outcomes(world, start_day) for name, world in worlds.items()}
+    return SimulatedExperiment(config, start_day, arm, worlds, outcomes)
+
+
+def _true_effect(run: SimulatedExperiment, num: str, den: str | None) -> tuple[float, float, float]:
+    """Launch effect from the two counterfactual runs: paired over every member, with a CI."""
+    t, c = run.outcomes["all_treatment"], run.outcomes["all_control"]
+    if den is None:
+        d = (t[num] - c[num]).to_numpy()
+        se = d.std(ddof=1) / np.sqrt(d.size)
+        return float(d.mean()), float(d.mean() - Z95 * se), float(d.mean() + Z95 * se)
+    rt, rc = t[num].sum() / t[den].sum(), c[num].sum() / c[den].sum()
+    lin = (t[num] - rt * t[den]) / t[den].mean() - (c[num] - rc * c[den]) / c[den].mean()
+    se = lin.std(ddof=1) / np.sqrt(len(lin))
+    return float(rt - rc), float(rt - rc - Z95 * se), float(rt - rc + Z95 * se)
+
+
+def analyze_experiment(run: SimulatedExperiment, alpha: float = 0.05) -> pd.DataFrame:
+    """The experiment's estimate of every metric beside the true launch effect.
+
+    Means are Welch differences of per-member values, ratios (play rate, churn) delta-method
+    differences of ratios of per-member sums, and ``hours_per_member_cuped`` the CUPED
+    estimate with pre-period hours as covariate. Returns one row per metric: the `TestResult`
+    fields, then ``truth``, ``truth_ci_low``, ``truth_ci_high`` and ``covers_truth``.
+    """
+    out = run.outcomes["experiment"]
+    w = run.treated
+    rows = []
+    for metric, (num, den) in METRICS.items():
+        if den is None:
+            res = difference_in_means(out[num][~w], out[num][w], alpha=alpha, metric=metric)
+        else:
+            res = ratio_metric(out[num][~w], out[den][~w], out[num][w], out[den][w],
+                               alpha=alpha, metric=metric)  # fmt: skip
+        rows.append((res, *_true_effect(run, num, den)))
+    cuped = cuped_difference(out["hours"], out["pre_hours"], w, alpha=alpha,
+                             metric="hours_per_member_cuped")  # fmt: skip
+    rows.append((cuped, *_true_effect(run, "hours", None)))
+    frame = pd.DataFrame([{**r.to_dict(), "truth": t, "truth_ci_low": lo, "truth_ci_high": hi}
+                          for r, t, lo, hi in rows])  # fmt: skip
+    frame["covers_truth"] = (frame["ci_low"] <= frame["truth"]) & (
+        frame["truth"] <= frame["ci_high"]
+    )
+    return frame
