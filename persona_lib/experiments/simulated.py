@@ -260,3 +260,29 @@ def analyze_experiment(run: SimulatedExperiment, alpha: float = 0.05) -> pd.Data
         frame["truth"] <= frame["ci_high"]
     )
     return frame
+
+
+def cumulative_daily(world, column: str = "hours", start_day: int = 0) -> np.ndarray:
+    """(members, days) each member's ``hours`` watched or ``sessions`` up to the end of each day.
+
+    Days count from ``start_day``; the input of a peeking study (a look per day). A play that
+    ends after the window's last midnight counts on the last day, as in `member_outcomes`.
+    """
+    if column not in ("hours", "sessions"):
+        raise ValueError(f"column must be 'hours' or 'sessions', got {column!r}")
+    n, days = world.config.n_users, world.config.n_days - start_day
+    events = world.events
+    day = (events["ts"].to_numpy().astype("datetime64[D]") - world.config.start).astype(np.int64)
+    day = np.minimum(day - start_day, days - 1)  # plays running past the last midnight: last day
+    etype = events["event_type"].astype(str).to_numpy()
+    if column == "hours":
+        keep = (etype == "play_stop") & (day >= 0) & (day < days)
+        weights = np.nan_to_num(events["watch_s"].to_numpy(np.float64))[keep] / 3600.0
+    else:
+        first = np.zeros(len(events), bool)
+        first[np.unique(events["session_id"].to_numpy(), return_index=True)[1]] = True
+        keep = first & (day >= 0) & (day < days)
+        weights = None
+    cell = events["user_id"].to_numpy()[keep] * days + day[keep]
+    daily = np.bincount(cell, weights=weights, minlength=n * days).reshape(n, days)
+    return np.cumsum(daily, axis=1)

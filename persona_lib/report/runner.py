@@ -32,6 +32,7 @@ import nbformat
 from persona_lib.data.io import write_json, write_text
 from persona_lib.report.export import export_html
 from persona_lib.report.metrics import metrics_path, read_metrics
+from persona_lib.report.summary import summary_html
 
 __all__ = ["NotebookResult", "RunResult", "discover_notebooks", "run_notebooks"]
 
@@ -271,11 +272,14 @@ tr.failed td:nth-child(2), pre.error { color: #b00020; }
 ul { margin: 0; padding-left: 1rem; }
 pre.error { white-space: pre-wrap; margin: .3rem 0 0; }
 .meta { color: #555; }
+table.summary { margin-bottom: 1.5rem; }
+table.summary td:first-child { font-weight: 600; }
 """
 
 
 def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
-    """The index page: one row per notebook with status, duration, figures and link."""
+    """The index page: the executive summary, then one row per notebook with status, duration,
+    figures and link."""
     esc = html.escape
     failed = [nb.name for nb in results if nb.status != "ok"]
     summary = f"{len(results) - len(failed)} of {len(results)} notebooks ran" + (
@@ -283,6 +287,7 @@ def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
     )
     params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())
     rows = "\n".join(_index_row(nb) for nb in results)
+    executive = summary_html([(nb.name, nb.html, nb.metrics) for nb in results])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -290,7 +295,7 @@ def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
 <body><h1>persona reports</h1>
 <p class="meta">{esc(summary)}. Parameters: {esc(params)}. Finished {esc(run["finished_at"])},
 commit {esc(str(run["git_commit"]))}, {run["duration_s"]:.1f} s in total.</p>
-<table><thead><tr><th>Notebook</th><th>Status</th><th>Duration</th>
+{executive}<table><thead><tr><th>Notebook</th><th>Status</th><th>Duration</th>
 <th>Headline figures</th></tr></thead>
 <tbody>
 {rows}

@@ -143,11 +143,52 @@ def test_churn_retention_against_truth(smoke_run):
     assert m["send_hour_within_1_pct"] > m["fixed_hour_within_1_pct"]
 
 
+def test_experiments_calibrated_and_against_truth(smoke_run):
+    m = metrics_of(smoke_run, "05_experiments")
+    # the hashed assignment splits as designed
+    assert m["srm_p_value"] > 0.001 and 45 < m["treated_share_pct"] < 55
+    # the experiment's intervals hold the true launch effects (known from counterfactual runs)
+    assert m["intervals_covering_truth"] >= m["metrics_tested"] - 1
+    assert m["play_rate_diff_ci_low_pp"] <= m["truth_play_rate_diff_pp"]
+    assert m["truth_play_rate_diff_pp"] <= m["play_rate_diff_ci_high_pp"]
+    assert m["truth_play_rate_diff_pp"] > 0 and m["truth_hours_diff"] > 0
+    # CUPED: a narrower interval around the same truth
+    assert m["cuped_variance_reduction_pct"] > 20
+    cuped_width = m["hours_cuped_ci_high"] - m["hours_cuped_ci_low"]
+    assert cuped_width < m["hours_diff_ci_high"] - m["hours_diff_ci_low"]
+    assert m["hours_cuped_ci_low"] <= m["truth_hours_diff"] <= m["hours_cuped_ci_high"]
+    # A/A calibration: the false-positive rate's interval holds 5 %; peeking inflates the
+    # naive test while the always-valid test holds
+    assert m["aa_fpr_ci_low_pct"] <= 5 <= m["aa_fpr_ci_high_pct"]
+    assert m["peeking_naive_fpr_pct"] > 10 and m["peeking_msprt_fpr_pct"] < 6
+
+
+def test_revenue_impact_against_truth(smoke_run):
+    m = metrics_of(smoke_run, "06_revenue_impact")
+    # ARPU lies between the cheapest and the dearest plan; ads members add ad revenue
+    assert 7.99 < m["arpu_usd"] < 24.99 and m["ads_tier_arpu_usd"] > 7.99
+    # the Netflix back-of-envelope: the three framings ask ever larger churn cuts
+    assert 0.2 < m["netflix_churn_cut_steady_state_pp"]
+    assert m["netflix_churn_cut_steady_state_pp"] < m["netflix_churn_cut_avoided_lifetime_pp"]
+    assert m["netflix_churn_cut_avoided_lifetime_pp"] < m["netflix_churn_cut_avoided_first_year_pp"]
+    assert m["netflix_churn_cut_avoided_first_year_pp"] < 1.5
+    # the same experiment as notebook 05 (same parameters, same numbers), scaled with its CI
+    assert (
+        m["experiment_revenue_diff_usd"]
+        == metrics_of(smoke_run, "05_experiments")["revenue_diff_usd"]
+    )
+    low, high = m["scaled_revenue_ci_low_usd"], m["scaled_revenue_ci_high_usd"]
+    assert low <= m["truth_scaled_revenue_usd_per_year"] <= high
+
+
 def test_index_lists_every_report_with_its_figures(smoke_run):
     index = Path(smoke_run.index).read_text(encoding="utf-8")
     for nb in smoke_run.notebooks:
         assert f"{nb.name}.html" in index
     assert "play_rate_per_impression_pct" in index
+    # the executive summary opens the page: headline figures with the truth beside them
+    assert index.index("Executive summary") < index.index("All reports")
+    assert "Plays per impression" in index and "Truth (simulator)" in index
     run = json.loads(Path(smoke_run.run_json).read_text(encoding="utf-8"))
     assert run["parameters"]["PRESET"] == "smoke"
 

@@ -99,3 +99,16 @@ def test_bad_arguments_are_rejected():
                                  treatment_share=1.0)  # fmt: skip
     with pytest.raises(ValueError, match="start_day"):
         run_simulated_experiment(config, PopularityGenrePolicy, PopularityGenrePolicy, start_day=5)
+
+
+def test_cumulative_daily_hours_end_at_the_members_total(run):
+    from persona_lib.experiments.simulated import cumulative_daily
+
+    run, _ = run
+    world = run.worlds["experiment"]
+    hours = cumulative_daily(world, "hours", START_DAY)
+    assert hours.shape == (run.config.n_users, run.config.n_days - START_DAY)
+    np.testing.assert_allclose(hours[:, -1], run.outcomes["experiment"]["hours"], rtol=1e-9)
+    assert np.all(np.diff(hours, axis=1) >= 0)
+    sessions = cumulative_daily(world, "sessions", START_DAY)
+    np.testing.assert_array_equal(sessions[:, -1], run.outcomes["experiment"]["sessions"])
