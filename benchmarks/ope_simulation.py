@@ -26,7 +26,7 @@ import sys
 import time
 
 from persona_lib.evaluation.ope import standard_estimators
-from persona_lib.evaluation.ope_study import make_synthetic_bandit, run_study
+from persona_lib.evaluation.ope_study import coverage_by_size, make_synthetic_bandit, run_study
 
 SEED = 0
 TAU = 10.0  # weight threshold for clipping and switching, fixed before looking at any estimate
@@ -54,13 +54,7 @@ def main() -> None:
         n_bootstrap=args.n_bootstrap,
         env=env,
     )
-    coverage = {
-        name: {
-            str(int(n)): round(float(c), 4)
-            for n, c in zip(rows["n"], rows["coverage"], strict=True)
-        }
-        for name, rows in table[table["estimator"].isin(["dr", "ipw"])].groupby("estimator")
-    }
+    coverage = coverage_by_size(table)
     report = {
         "environment": {
             "n_actions": env.n_actions,

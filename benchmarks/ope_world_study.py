@@ -39,7 +39,7 @@ import numpy as np
 from persona_lib.data.simulate import simulate
 from persona_lib.data.simulate_config import load_preset
 from persona_lib.evaluation.ope import standard_estimators
-from persona_lib.evaluation.ope_study import run_study
+from persona_lib.evaluation.ope_study import coverage_by_size, run_study
 from persona_lib.evaluation.ope_world import WorldBandit, uniform_logging
 from persona_lib.models.artwork_online import split_rounds
 from persona_lib.models.artwork_rounds import artwork_rounds
@@ -107,13 +107,7 @@ def main() -> None:
             n_bootstrap=args.n_bootstrap,
             env=env,
         )
-        coverage = {
-            est: {
-                str(int(n)): round(float(c), 4)
-                for n, c in zip(rows["n"], rows["coverage"], strict=True)
-            }
-            for est, rows in table[table["estimator"].isin(["dr", "ipw"])].groupby("estimator")
-        }
+        coverage = coverage_by_size(table)
         report["scenarios"][name] = {
             "truth_policy_value": round(env.policy_value(), 6),
             "truth_logging_policy_value": round(env.policy_value(env.logging_dist), 6),

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.csv_text import cell_problem, read_csv_text
+
 COOKIE_CATS_FILE = "cookie_cats.csv"
 COLUMNS: tuple[str, ...] = ("userid", "version", "sum_gamerounds", "retention_1", "retention_7")
 CONTROL, TREATMENT = "gate_30", "gate_40"
@@ -32,31 +34,14 @@ VERSIONS: tuple[str, ...] = (CONTROL, TREATMENT)
 RETENTION_COLUMNS = ("retention_1", "retention_7")
 _BOOLS = {"FALSE": False, "TRUE": True}
 _INT64_MAX = str(np.iinfo(np.int64).max)
-_SHOWN = 5  # offending lines listed in an error
 
 
-def _problem(path: Path, column: str, text: pd.Series, bad: np.ndarray, what: str) -> ValueError:
-    """A ValueError naming the file, the column and the first offending lines with their text."""
-    rows = np.flatnonzero(bad)
-    listed = ", ".join(f"line {r + 2} {text.iloc[r]!r}" for r in rows[:_SHOWN])
-    more = f" (the first {_SHOWN} of {len(rows)})" if len(rows) > _SHOWN else ""
-    return ValueError(f"{path}: column {column!r} {what}: {listed}{more}")
+_problem = cell_problem  # the error naming file, column and offending lines
 
 
 def _read_text(path: Path) -> pd.DataFrame:
     """Every cell as text; blank lines are kept so that row i is line i + 2."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file (the Cookie Cats CSV, {COOKIE_CATS_FILE})")
-    try:
-        raw = pd.read_csv(
-            path, dtype=str, na_filter=False, skip_blank_lines=False, encoding="utf-8"
-        )
-    except (ValueError, UnicodeDecodeError) as error:  # EmptyDataError, ParserError
-        raise ValueError(f"{path}: not a readable CSV: {error}") from error
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}")
-    return raw[list(COLUMNS)].fillna("")  # short rows give NaN even without NA parsing
+    return read_csv_text(path, COLUMNS, f"the Cookie Cats CSV, {COOKIE_CATS_FILE}")
 
 
 def _whole(path: Path, raw: pd.DataFrame, column: str) -> np.ndarray:

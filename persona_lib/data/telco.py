@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.csv_text import cell_problem, read_csv_text
+
 TELCO_FILE = "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 _YES_NO = ("No", "Yes")
 _NO_INTERNET = ("No", "Yes", "No internet service")
@@ -66,32 +68,15 @@ COLUMNS: tuple[str, ...] = (
     "DeviceProtection", "TechSupport", "StreamingTV", "StreamingMovies", "Contract",
     "PaperlessBilling", "PaymentMethod", "MonthlyCharges", "TotalCharges", "Churn",
 )  # fmt: skip
-_SHOWN = 5  # offending lines listed in an error
 _MAX_TENURE = 1200  # months (a century): beyond it the value is a typo, and int16 holds it
 
 
-def _problem(path: Path, column: str, text: pd.Series, bad: np.ndarray, what: str) -> ValueError:
-    """A ValueError naming the file, the column and the first offending lines with their text."""
-    rows = np.flatnonzero(bad)
-    listed = ", ".join(f"line {r + 2} {text.iloc[r]!r}" for r in rows[:_SHOWN])
-    more = f" (the first {_SHOWN} of {len(rows)})" if len(rows) > _SHOWN else ""
-    return ValueError(f"{path}: column {column!r} {what}: {listed}{more}")
+_problem = cell_problem  # the error naming file, column and offending lines
 
 
 def _read_text(path: Path) -> pd.DataFrame:
     """Every cell as text; blank lines are kept so that row i is line i + 2."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file (the IBM Telco churn CSV, {TELCO_FILE})")
-    try:
-        raw = pd.read_csv(
-            path, dtype=str, na_filter=False, skip_blank_lines=False, encoding="utf-8"
-        )
-    except (ValueError, UnicodeDecodeError) as error:  # EmptyDataError, ParserError
-        raise ValueError(f"{path}: not a readable CSV: {error}") from error
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; expected {list(COLUMNS)}")
-    return raw[list(COLUMNS)].fillna("")  # short rows give NaN even without NA parsing
+    return read_csv_text(path, COLUMNS, f"the IBM Telco churn CSV, {TELCO_FILE}")
 
 
 def _number(path: Path, raw: pd.DataFrame, column: str, blank_ok: bool = False) -> pd.Series:

@@ -406,3 +406,15 @@ def run_study(
         estimators, sample_sizes, n_runs, random_state, n_bootstrap, alpha, env
     )
     return summarize_estimates(estimates, env.policy_value())
+
+
+def coverage_by_size(table: pd.DataFrame, estimators=("dr", "ipw")) -> dict[str, dict[str, float]]:
+    """Interval coverage per estimator and log size from a `run_study` table, for JSON reports."""
+    chosen = table[table["estimator"].isin(list(estimators))]
+    return {
+        name: {
+            str(int(n)): round(float(c), 4)
+            for n, c in zip(rows["n"], rows["coverage"], strict=True)
+        }
+        for name, rows in chosen.groupby("estimator")
+    }
