@@ -273,7 +273,7 @@ ul { margin: 0; padding-left: 1rem; }
 pre.error { white-space: pre-wrap; margin: .3rem 0 0; }
 .meta { color: #555; }
 table.summary { margin-bottom: 1.5rem; }
-table.summary td:first-child { font-weight: 600; }
+table.summary td.nb { font-weight: 600; }
 """
 
 

@@ -134,7 +134,7 @@ def summary_html(notebooks: list[tuple[str, str | None, dict[str, Any]]]) -> str
         rows = summary_rows(name, metrics)
         link = f'<a href="{esc(quote(report))}">{esc(name)}</a>' if report else esc(name)
         for i, (label, value, truth) in enumerate(rows):
-            first = f'<td rowspan="{len(rows)}">{link}</td>' if i == 0 else ""
+            first = f'<td class="nb" rowspan="{len(rows)}">{link}</td>' if i == 0 else ""
             body.append(f'<tr>{first}<td>{esc(label)}</td><td class="num">{esc(value)}</td>'
                         f'<td class="num">{esc(truth)}</td></tr>')  # fmt: skip
     if not body:
