@@ -16,6 +16,15 @@ from persona_lib.models.base import (
     check_k,
     top_k,
 )
+from persona_lib.models.completion import (
+    COMPLETION_FEATURES,
+    LABEL,
+    CompletionModel,
+    PlayHistory,
+    completion_examples,
+    play_history_features,
+    summarize_play_history,
+)
 from persona_lib.models.ranker_features import (
     CandidateBlock,
     candidate_features,
@@ -38,6 +47,8 @@ DEFAULT_RANKER_PARAMS = {
 }
 EARLY_STOPPING_ROUNDS = 20
 EVAL_AT = 10
+COMPLETION_FEATURE = "expected_completion"
+COMPLETION_BATCH_ROWS = 1 << 18  # pairs per completion-model call: bounds its memory
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,32 @@ class TrainingSet:
 
 def _is_events(interactions) -> bool:
     return isinstance(interactions, pd.DataFrame) and "event_type" in interactions.columns
+
+
+@dataclass(frozen=True)
+class CompletionFeature:
+    """A completion model fitted on a history, and that history as `play_history_features` reads
+    it: ``predict`` gives P(complete) of a play of each pair started after the history."""
+
+    model: CompletionModel
+    history: PlayHistory
+
+    @classmethod
+    def fit(cls, template: CompletionModel, events, titles, users) -> CompletionFeature:
+        """Fit a copy of ``template`` on the plays of ``events`` and summarise ``events``."""
+        examples = completion_examples(events, titles, users)
+        if examples.empty:
+            raise ValueError("no play with its play_stop to fit the completion model on")
+        model = copy.deepcopy(template).fit(examples[COMPLETION_FEATURES], examples[LABEL])
+        return cls(model, summarize_play_history(events, titles, users))
+
+    def predict(self, user_ids: np.ndarray, title_ids: np.ndarray) -> np.ndarray:
+        out = np.empty(len(user_ids), dtype=np.float64)
+        for start in range(0, len(user_ids), COMPLETION_BATCH_ROWS):
+            part = slice(start, start + COMPLETION_BATCH_ROWS)
+            X = play_history_features(self.history, user_ids[part], title_ids[part])
+            out[part] = self.model.predict_proba(X)[:, 1]
+        return out
 
 
 def play_labels(events: pd.DataFrame, titles: pd.DataFrame) -> pd.DataFrame:
@@ -123,6 +160,14 @@ class TwoStageRanker(Recommender):
     history are refitted on everything, so serving uses all the data through the same feature
     code.
 
+    With ``completion_model`` (an events log only), one more pair feature,
+    ``expected_completion``: P(the member would finish the title if they started it now), from
+    `persona_lib.models.completion` (`play_history_features` of the history, scored by a
+    `CompletionModel`). It follows the candidate models: a copy of ``completion_model`` is fitted
+    on the plays of the events before ``t*`` (only plays that stopped before ``t*`` carry a
+    label) and the feature computed from that same history for training; both are redone on the
+    full log for serving. So neither the completion model nor its inputs see the label window.
+
     Scores: ``sigmoid(f(x)) + 1`` for a member's stage-1 candidates and ``sigmoid(f(x))`` for
     any other title (seen titles are never candidates), with ``f`` the LambdaRank output. So
     every candidate ranks above every non-candidate, and ``score`` agrees with ``recommend``
@@ -152,6 +197,10 @@ class TwoStageRanker(Recommender):
         Share of the training members held out to pick the number of trees (0 disables).
     max_train_users : int or None
         Train on a random subset of at most this many members (None: all).
+    completion_model : `CompletionModel` or None
+        Unfitted template of the completion model behind the ``expected_completion`` feature
+        (copied before each fit; None: no such feature, the ranker is unchanged). Pass the
+        ``users`` table to `fit` for its ``same_language`` input.
 
     Attributes
     ----------
@@ -161,6 +210,7 @@ class TwoStageRanker(Recommender):
     cutoff_ : pandas.Timestamp or None, the training split time.
     feature_names_ : list of str
     valid_ndcg_ : float or None, nDCG@10 of the held-out training members at the best iteration.
+    completion_ : `CompletionFeature` of the full history, or None without ``completion_model``.
 
     Examples
     --------
@@ -182,6 +232,7 @@ class TwoStageRanker(Recommender):
         recent_days: float = 7.0,
         early_stopping_fraction: float = 0.2,
         max_train_users: int | None = None,
+        completion_model: CompletionModel | None = None,
     ):
         self.candidate_models = candidate_models
         self.n_candidates = n_candidates
@@ -193,6 +244,7 @@ class TwoStageRanker(Recommender):
         self.recent_days = recent_days
         self.early_stopping_fraction = early_stopping_fraction
         self.max_train_users = max_train_users
+        self.completion_model = completion_model
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(
@@ -202,21 +254,27 @@ class TwoStageRanker(Recommender):
         n_titles: int | None = None,
         titles=None,
         valid_days: float | None = None,
+        users: pd.DataFrame | None = None,
     ) -> TwoStageRanker:
         """Train the ranker on a split of ``interactions``, then refit stage 1 on all of it.
 
-        ``valid_days`` overrides the constructor's for this call (events logs only).
+        ``valid_days`` overrides the constructor's for this call (events logs only); ``users``
+        (the members table) feeds the completion model's ``same_language``, if any.
         """
         self._check_params()
+        self._check_completion(interactions)
         if n_titles is None and titles is not None:
             n_titles = len(titles)
         history = summarize_history(interactions, n_users, n_titles, titles, self.recent_days)
         shape = history.matrix.shape
-        training = self.training_set(interactions, *shape, titles=titles, valid_days=valid_days)
+        training = self.training_set(
+            interactions, *shape, titles=titles, valid_days=valid_days, users=users
+        )
         self.ranker_ = self._fit_ranker(training)
         self.cutoff_ = training.cutoff
         self.feature_names_ = list(training.features.columns)
         self.models_ = self._fit_models(interactions, *shape, titles)
+        self.completion_ = self._fit_completion(interactions, titles, users)
         self.history_ = history
         self.n_users_, self.n_titles_ = shape
         self.seen_ = self.history_.matrix
@@ -229,9 +287,11 @@ class TwoStageRanker(Recommender):
         n_titles: int,
         titles=None,
         valid_days: float | None = None,
+        users: pd.DataFrame | None = None,
     ) -> TrainingSet:
         """The LambdaRank rows `fit` trains on; features use only the part before the cutoff."""
         self._check_params()
+        self._check_completion(interactions)
         cutoff = None
         if _is_events(interactions):
             past, labels, cutoff = self._temporal_split(interactions, titles, valid_days)
@@ -240,11 +300,13 @@ class TwoStageRanker(Recommender):
             past, labels = holdout_labels(matrix, self.holdout_fraction, self.random_state)
         models = self._fit_models(past, n_users, n_titles, titles)
         history = summarize_history(past, n_users, n_titles, titles, self.recent_days)
-        users = np.unique(labels["user_id"].to_numpy(np.int64))
-        if self.max_train_users is not None and users.size > self.max_train_users:
+        members = np.unique(labels["user_id"].to_numpy(np.int64))
+        if self.max_train_users is not None and members.size > self.max_train_users:
             rng = np.random.default_rng(self.random_state)
-            users = np.sort(rng.choice(users, self.max_train_users, replace=False))
-        user_id, title_id, features = candidate_features(models, history, users, self.n_candidates)
+            members = np.sort(rng.choice(members, self.max_train_users, replace=False))
+        user_id, title_id, features = candidate_features(
+            models, history, members, self.n_candidates
+        )
         pair = pd.MultiIndex.from_arrays([labels["user_id"], labels["title_id"]])
         found = pair.get_indexer(pd.MultiIndex.from_arrays([user_id, title_id]))
         gain = np.where(found >= 0, labels["gain"].to_numpy()[found], 0).astype(np.int8)
@@ -253,9 +315,12 @@ class TwoStageRanker(Recommender):
         keep = positive[user_id]
         if not keep.any():
             raise ValueError("no candidate was played in the label window: nothing to learn")
-        return TrainingSet(
-            user_id[keep], title_id[keep], features[keep].reset_index(drop=True), gain[keep], cutoff
-        )
+        user_id, title_id = user_id[keep], title_id[keep]
+        features = features[keep].reset_index(drop=True)
+        completion = self._fit_completion(past, titles, users)
+        if completion is not None:  # fitted and computed on the history before the cutoff
+            features[COMPLETION_FEATURE] = completion.predict(user_id, title_id)
+        return TrainingSet(user_id, title_id, features, gain[keep], cutoff)
 
     def _temporal_split(self, events: pd.DataFrame, titles, valid_days):
         if titles is None:
@@ -281,6 +346,11 @@ class TwoStageRanker(Recommender):
             name: copy.deepcopy(model).fit(interactions, n_users, n_titles, titles)
             for name, model in self.candidate_models.items()
         }
+
+    def _fit_completion(self, events, titles, users) -> CompletionFeature | None:
+        if self.completion_model is None:
+            return None
+        return CompletionFeature.fit(self.completion_model, events, titles, users)
 
     def _fit_ranker(self, training: TrainingSet):
         import lightgbm
@@ -335,11 +405,18 @@ class TwoStageRanker(Recommender):
         if not 0 <= self.early_stopping_fraction < 1:
             raise ValueError("early_stopping_fraction must lie in [0, 1)")
 
+    def _check_completion(self, interactions) -> None:
+        if self.completion_model is not None and not _is_events(interactions):
+            raise ValueError("completion_model needs an events log (plays with their stops)")
+
     # -- serving -------------------------------------------------------------------------------
     def _pair_scores(self, block: CandidateBlock, rows: np.ndarray, titles: np.ndarray):
         if rows.size == 0:
             return np.zeros(0)
-        raw = self.ranker_.predict(pair_features(self.history_, block, rows, titles))
+        features = pair_features(self.history_, block, rows, titles)
+        if self.completion_ is not None:
+            features[COMPLETION_FEATURE] = self.completion_.predict(block.users[rows], titles)
+        raw = self.ranker_.predict(features)
         return 1.0 / (1.0 + np.exp(-raw)) + block.is_candidate[rows, titles]
 
     def recommend(self, user_ids, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from persona_lib.models.completion import (
     ID_COLUMNS,
     CompletionModel,
     completion_examples,
+    completion_pair_features,
+    expected_completion,
 )
 
 BASE = pd.Timestamp("2025-01-06 20:00")
@@ -101,6 +103,59 @@ def test_examples_use_only_earlier_starts_and_earlier_stops(titles):
     assert list(ex["from_search"]) == [False, True, False, False]
 
 
+def _with_rewatch(events: pd.DataFrame, starts: np.ndarray) -> pd.DataFrame:
+    """``events`` plus a ``rewatch`` event beside each ``play_start`` row in ``starts``."""
+    rewatch = events[starts].copy()
+    rewatch["event_type"] = pd.Categorical(["rewatch"] * len(rewatch), categories=EVENT_TYPES)
+    rewatch["event_id"] = np.arange(len(events), len(events) + len(rewatch), dtype="int32")
+    return pd.concat([events, rewatch], ignore_index=True)
+
+
+def test_pair_features_equal_the_examples_of_plays_right_after_the_history(titles):
+    history = [
+        (0, 0, 1, 0, "popular", 1500.0),  # member 0: T0 not completed
+        (10, 1, 2, 2, "search", 590.0),  # member 1: T2 completed
+        (700, 0, 3, 2, "genre:Drama", 600.0),  # member 0: T2 completed
+        (1400, 0, 5, 1, "popular", None),  # member 0: T1 started, never stopped
+        (1500, 1, 4, 0, "popular", 100.0),  # member 1: T0, stops at 1600, the log's end
+    ]
+    # (member, title, the member's last session): all started at one instant after the end,
+    # so none sees another; served from the "popular" row at positions 0, like a pair
+    pairs = [(0, 0, 5), (0, 2, 5), (1, 1, 4), (1, 0, 4), (1, 2, 4)]
+    after = [(1700, u, s, t, "popular", 60.0) for u, t, s in pairs]
+    extended = _plays(history + after)
+    again = (extended["ts"] == BASE + pd.Timedelta(seconds=1700)) & extended["title_id"].eq(2)
+    extended = _with_rewatch(extended, (again & extended["event_type"].eq("play_start")).to_numpy())
+    language = pd.Categorical(["en", "es"], categories=LANGUAGES)
+    users = pd.DataFrame({"user_id": np.array([0, 1], "int32"), "language": language})
+    ex = completion_examples(extended, titles, users).iloc[-len(pairs) :].reset_index(drop=True)
+    assert list(zip(ex["user_id"], ex["title_id"], strict=True)) == [p[:2] for p in pairs]
+
+    u, t, _ = np.array(pairs).T
+    X = completion_pair_features(_plays(history), titles, users, u, t)
+    assert list(X.columns) == COMPLETION_FEATURES
+    pd.testing.assert_frame_equal(
+        X, ex[COMPLETION_FEATURES], check_dtype=False, check_categorical=False
+    )
+    first = X.iloc[1]  # member 0, T2: three starts, two stopped plays (T0 no, T2 yes)
+    assert first["user_prior_plays"] == 3 and first["user_prior_completion_rate"] == 0.5
+    assert first["same_title_prior_plays"] == 1 and first["rewatch"]
+    assert first["title_prior_plays"] == 2 and first["title_prior_completion_rate"] == 1.0
+    assert list(X["rewatch"]) == [False, True, False, False, True]
+    assert list(X["same_language"]) == [True, True, True, False, False]
+
+
+def test_pair_features_of_a_member_without_events(titles):
+    events = _plays([(0, 0, 1, 0, "popular", 1500.0)])
+    X = completion_pair_features(events, titles, None, [7, 0], [0, 0])
+    assert X["user_prior_plays"].tolist() == [0, 1] and np.isnan(X["genre_match"][0])
+    assert X["title_prior_plays"].tolist() == [1, 1]  # the title's history is everyone's
+    assert pd.isna(X["device"][0]) and np.isnan(X["hour"][0]) and X["device"][1] == "tv"
+    assert not X["same_language"].any() and not X["from_search"].any()
+    with pytest.raises(ValueError, match="title_ids not in the titles table"):
+        completion_pair_features(events, titles, None, [0], [9])
+
+
 @pytest.fixture(scope="module")
 def smoke():
     from persona_lib.data.simulate import simulate
@@ -143,3 +198,31 @@ def test_model_beats_chance_but_not_the_truth(smoke):
     assert report["mean_predicted"] == pytest.approx(report["base_rate"], abs=0.05)
     again = CompletionModel(n_estimators=150).fit(train[COMPLETION_FEATURES], train["completed"])
     np.testing.assert_array_equal(again.predict_proba(test[COMPLETION_FEATURES])[:, 1], p)
+
+
+def test_pair_features_match_the_last_play_of_members_in_the_smoke_world(smoke):
+    """A member's last play, against pair features of the log cut just before it."""
+    world, ex = smoke
+    last = ex.drop_duplicates("user_id", keep="last").sort_values("ts").iloc[-6:]
+    history = [c for c in COMPLETION_FEATURES if c.startswith(("user_", "title_", "genre",
+                                                                "same_"))]  # fmt: skip
+    static = ["runtime_min", "kind", "n_episodes"]
+    for _, play in last.iterrows():
+        before = world.events[world.events["ts"] < play["ts"]]
+        X = completion_pair_features(
+            before, world.titles, world.users, [play["user_id"]], [play["title_id"]]
+        )
+        expected = play[history + static].to_frame().T.reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            X[history + static], expected, check_dtype=False, check_exact=False
+        )
+
+
+def test_expected_completion_scores_the_pair_features(smoke):
+    world, ex = smoke
+    model = CompletionModel(n_estimators=50).fit(ex[COMPLETION_FEATURES], ex["completed"])
+    users, titles = np.arange(0, 40, 2), np.arange(20)
+    p = expected_completion(model, world.events, world.titles, world.users, users, titles)
+    X = completion_pair_features(world.events, world.titles, world.users, users, titles)
+    assert p.shape == (20,) and np.all((p > 0) & (p < 1))
+    np.testing.assert_array_equal(p, model.predict_proba(X)[:, 1])

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from persona_lib.models import EASERecommender, ItemKNNRecommender, PopularityRecommender
+from persona_lib.models.completion import CompletionModel
 from persona_lib.models.ranker import TwoStageRanker, holdout_labels, play_labels
 
 try:
@@ -216,3 +217,52 @@ def test_bad_arguments_raise(split, planted):
         make_ranker().fit(train, n_users, n_titles, titles, valid_days=400)
     with pytest.raises(RuntimeError, match="is not fitted"):
         make_ranker().recommend([0])
+
+
+def make_completion_ranker() -> TwoStageRanker:
+    return make_ranker(completion_model=CompletionModel(n_estimators=100))
+
+
+@pytest.fixture(scope="module")
+def completion_ranker(split, smoke_world):
+    train, _, titles, n_users, n_titles = split
+    return make_completion_ranker().fit(train, n_users, n_titles, titles, users=smoke_world.users)
+
+
+def test_the_completion_option_adds_one_feature_and_only_with_it(ranker, completion_ranker):
+    assert "expected_completion" not in ranker.feature_names_ and ranker.completion_ is None
+    assert completion_ranker.feature_names_ == [*ranker.feature_names_, "expected_completion"]
+    assert completion_ranker.ranker_.feature_importances_[-1] > 0  # the ranker uses it
+    with pytest.raises(ValueError, match="completion_model needs an events log"):
+        make_completion_ranker().fit(ranker.seen_)
+
+
+def test_ranker_with_completion_recommends_deterministically(completion_ranker, split, smoke_world):
+    train, _, titles, n_users, n_titles = split
+    users = np.arange(0, 1000, 7)
+    rec = completion_ranker.recommend(users, k=10)
+    assert list(rec.columns) == ["user_id", "title_id", "score", "rank"]
+    assert rec.groupby("user_id").size().eq(10).all() and (rec["score"] > 1).all()
+    played = train.loc[train["event_type"].eq("play_start"), ["user_id", "title_id"]]
+    assert rec.merge(played, on=["user_id", "title_id"]).empty
+    np.testing.assert_allclose(
+        completion_ranker.score(rec["user_id"], rec["title_id"]), rec["score"], rtol=1e-12
+    )
+    again = make_completion_ranker().fit(train, n_users, n_titles, titles, users=smoke_world.users)
+    pd.testing.assert_frame_equal(rec, again.recommend(users, k=10))
+
+
+def test_future_events_do_not_change_the_expected_completion_feature(split, smoke_world):
+    """The completion model and its inputs see only the log before the training cutoff."""
+    train, _, titles, n_users, n_titles = split
+    model = make_completion_ranker()
+    original = model.training_set(train, n_users, n_titles, titles, users=smoke_world.users)
+    after = (train["ts"] >= original.cutoff).to_numpy()
+    tampered = train.copy()
+    tampered.loc[after, "watch_s"] = tampered.loc[after, "watch_s"] * 0.1  # nothing completes
+    changed = model.training_set(tampered, n_users, n_titles, titles, users=smoke_world.users)
+    p = original.features["expected_completion"].to_numpy()
+    assert np.all((p > 0) & (p < 1)) and p.std() > 0.01
+    np.testing.assert_array_equal(changed.user_id, original.user_id)
+    np.testing.assert_array_equal(changed.features["expected_completion"], p)
+    assert not np.array_equal(changed.gain, original.gain)  # the labels did move
