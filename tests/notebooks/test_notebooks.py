@@ -208,3 +208,25 @@ def test_data_signals_report_draws_its_charts_offline(smoke_run, tmp_path):
     assert non_blank_fraction(png) > 0.04
     index_png = screenshot(out / Path(smoke_run.index).name, tmp_path / "index.png", height=900)
     assert non_blank_fraction(index_png) > 0.01
+
+
+def _chart_cells(notebook: Path) -> int:
+    """Code cells of a notebook whose result is a chart (a line starting with ``charts.``)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(
+        1
+        for c in cells
+        if c["cell_type"] == "code" and re.search(r"^charts\.\w+\(", "".join(c["source"]), re.M)
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium_path() is None, reason="chromium is not on PATH")
+def test_every_report_draws_every_chart_offline(smoke_run):
+    out = Path(smoke_run.out_dir)
+    for nb in smoke_run.notebooks:
+        expected = _chart_cells(ROOT / "notebooks" / f"{nb.name}.ipynb")
+        dom = re.sub(r"<script\b.*?</script>", "", dump_dom(out / nb.html), flags=re.S | re.I)
+        drawn = len(re.findall(r'<svg[^>]*class="marks"', dom))
+        assert drawn >= expected > 0, f"{nb.name}: {drawn} of {expected} charts drawn"
+        assert 'class="error"' not in dom, nb.name
