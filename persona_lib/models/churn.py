@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
+from persona_lib.models.frames import align_features, learn_categories
+
 MODELS = ("logistic", "lightgbm")
 CALIBRATIONS = ("sigmoid", "isotonic", "none")
 DRIVER_SAMPLE = 2000  # rows of the fit set that `global_drivers()` explains
@@ -50,10 +52,6 @@ class ChurnConfig:
         return asdict(self)
 
 
-def _is_categorical(column: pd.Series) -> bool:
-    return pd.api.types.is_string_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype)
-
-
 class CalibratedClassifier:
     """A binary classifier with a held-out calibration step and additive explanations.
 
@@ -79,11 +77,7 @@ class CalibratedClassifier:
     # --- design -------------------------------------------------------------------------
     def _learn_design(self, X: pd.DataFrame) -> None:
         """Remember categories, medians, scales and the column-to-feature map."""
-        self.categories_ = {
-            c: pd.Index(sorted(X[c].dropna().astype("str").unique()))
-            for c in X.columns
-            if _is_categorical(X[c])
-        }
+        self.categories_ = learn_categories(X)
         numeric = [c for c in X.columns if c not in self.categories_]
         values = X[numeric].astype("float64")
         self.medians_ = values.median().fillna(0.0)
@@ -97,16 +91,7 @@ class CalibratedClassifier:
 
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
         """X restricted to the fitted features, categoricals on the fitted categories."""
-        missing = [c for c in self.feature_names_ if c not in X.columns]
-        if missing:
-            raise ValueError(f"X lacks the features seen in fit: {missing}")
-        X = X[self.feature_names_].copy()
-        for name, cats in self.categories_.items():
-            values = X[name].astype("str")
-            X[name] = pd.Categorical(values.where(values.isin(cats)), categories=cats)
-        for name in X.select_dtypes(include="bool").columns:
-            X[name] = X[name].astype("int8")
-        return X
+        return align_features(X, self.feature_names_, self.categories_)
 
     def _design(self, X: pd.DataFrame):
         """Model input: the categorical frame (LightGBM) or a standardized matrix (logistic)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from persona_lib.models.frames import align_features, learn_categories
+
 
 class PlayPredictor:
     """Gradient-boosted play probability per impression, scikit-learn style.
@@ -49,17 +51,7 @@ class PlayPredictor:
         self.random_state = random_state
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in self.feature_names_ if c not in X.columns]
-        if missing:
-            raise ValueError(f"X lacks the features seen in fit: {missing}")
-        X = X[self.feature_names_].copy()
-        for name, categories in self.categories_.items():
-            values = X[name].astype("str")
-            values = values.where(values.isin(categories))  # unseen -> missing
-            X[name] = pd.Categorical(values, categories=categories)
-        for name in X.select_dtypes(include="bool").columns:
-            X[name] = X[name].astype("int8")
-        return X
+        return align_features(X, self.feature_names_, self.categories_)
 
     def fit(self, X: pd.DataFrame, y) -> PlayPredictor:
         """Fit on a feature frame ``X`` and binary labels ``y`` (0/1 or bool); return self."""
@@ -69,11 +61,7 @@ class PlayPredictor:
         if not np.isin(y, (0, 1)).all():
             raise ValueError("y must be binary (0/1 or bool)")
         self.feature_names_ = list(X.columns)
-        self.categories_ = {
-            c: pd.Index(sorted(X[c].astype("str").unique()))
-            for c in X.columns
-            if pd.api.types.is_string_dtype(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)
-        }
+        self.categories_ = learn_categories(X, dropna=False)
         self.model_ = LGBMClassifier(
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from persona_lib.models.frames import align_features, learn_categories
+
 HOURS = np.arange(24)
 
 
@@ -75,26 +77,12 @@ class _Features:
     def fit(self, X) -> _Features:
         X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
         self.names = [str(c) for c in X.columns]
-        self.categories = {
-            str(c): pd.Index(sorted(X[c].dropna().astype("str").unique()))
-            for c in X.columns
-            if pd.api.types.is_string_dtype(X[c]) or isinstance(X[c].dtype, pd.CategoricalDtype)
-        }
+        self.categories = learn_categories(X.rename(columns=str))
         return self
 
     def transform(self, X) -> pd.DataFrame:
         X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-        X = X.rename(columns=str)
-        missing = [c for c in self.names if c not in X.columns]
-        if missing:
-            raise ValueError(f"X lacks the features seen in fit: {missing}")
-        out = X[self.names].copy()
-        for name, cats in self.categories.items():
-            values = out[name].astype("str")
-            out[name] = pd.Categorical(values.where(values.isin(cats)), categories=cats)
-        for name in out.select_dtypes(include="bool").columns:
-            out[name] = out[name].astype("int8")
-        return out
+        return align_features(X.rename(columns=str), self.names, self.categories)
 
 
 def _check(X, treatment, y) -> tuple[np.ndarray, np.ndarray]:
