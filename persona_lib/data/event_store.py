@@ -44,13 +44,10 @@ import pyarrow.parquet as pq
 
 from persona_lib.data import schema
 from persona_lib.data.io import write_json, write_parquet
-from persona_lib.data.policies import PopularityGenrePolicy, ServingPolicy
-from persona_lib.data.simulate import _truth_tables, events_frame
-from persona_lib.data.simulate_billing import Subscriptions
+from persona_lib.data.policies import ServingPolicy
+from persona_lib.data.simulate import DayLoop, events_frame
 from persona_lib.data.simulate_config import SimulationConfig
-from persona_lib.data.simulate_day import EVENT_COLUMNS, IMPRESSION_COLUMNS, simulate_day
-from persona_lib.data.simulate_population import make_population
-from persona_lib.data.simulate_sessions import DayContext
+from persona_lib.data.simulate_day import EVENT_COLUMNS, IMPRESSION_COLUMNS
 from persona_lib.data.world import Truth, World, _version
 
 STORE_FORMAT = 1
@@ -224,30 +221,20 @@ def simulate_to_store(
     --------
     >>> simulate_to_store(load_preset("smoke"), "data/store/smoke-0")  # doctest: +SKIP
     """
-    policy = PopularityGenrePolicy(random_state=config.random_state) if policy is None else policy
     root = Path(root)
-    pop = make_population(config)
-    ctx = DayContext.create(config, pop)
-    subs = Subscriptions.start(config, pop)
+    loop = DayLoop.start(config, policy)
+    pop, ctx = loop.pop, loop.ctx
     with _atomic_directory(root) as tmp:
         writer = _DateWriter(tmp, ctx.row_names, _midnight_ms(config, 0) // DAY_MS)
-        n_sessions = 0
-        for day in range(config.n_days):
-            subs.bill(day)
-            boost = subs.notify(day)
-            result = simulate_day(ctx, day, subs.active, boost, n_sessions, policy)
-            n_sessions += result.n_sessions
-            subs.record(result.session_users, result.outcome, day)
-            policy.update(events_frame(result.events, list(ctx.row_names)))
+        for day, result in loop.days():
             writer.add(result.events, result.impressions, _midnight_ms(config, day))
             del result
             writer.flush(_midnight_ms(config, day + 1))
         writer.flush(None)
-        sub = subs.tables()
+        sub = loop.subs.tables()
         logs = {"titles": pop.titles, "artworks": pop.artworks, "users": pop.users}
         logs |= {"billing": sub["billing"], "notifications": sub["notifications"]}
-        truth = _truth_tables(pop)
-        truth |= {"churn_hazard": sub["churn_hazard"], "notifications": sub["notification_truth"]}
+        truth = loop.truth_tables(sub)
         rows, truth_rows = _write_small(tmp, logs, truth)
         rows |= {"events": writer.n_events, "propensities": writer.n_impressions}
         truth_rows["impressions"] = writer.n_impressions

@@ -24,6 +24,9 @@ Calibration sources (figures the defaults aim at; nothing is tuned to flatter a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -139,6 +142,51 @@ def _truth_tables(pop: Population) -> dict[str, pd.DataFrame]:
     return {"users": users, "titles": titles, "artworks": artworks}
 
 
+@dataclass
+class DayLoop:
+    """The day loop shared by `simulate` (all days in memory) and the event store (day by day).
+
+    ``days()`` bills, notifies, simulates and feeds the policy each day in turn and yields
+    ``(day, DayResult)``; afterwards ``subs`` holds the billing and notification tables and
+    `truth_tables` the truth besides the impressions.
+    """
+
+    config: SimulationConfig
+    policy: ServingPolicy
+    pop: Population
+    ctx: DayContext
+    subs: Subscriptions
+
+    @classmethod
+    def start(cls, config: SimulationConfig, policy: ServingPolicy | None = None) -> DayLoop:
+        policy = (
+            PopularityGenrePolicy(random_state=config.random_state) if policy is None else policy
+        )
+        pop = make_population(config)
+        return cls(
+            config, policy, pop, DayContext.create(config, pop), Subscriptions.start(config, pop)
+        )
+
+    def days(self) -> Iterator[tuple[int, object]]:
+        n_sessions = 0
+        for day in range(self.config.n_days):
+            self.subs.bill(day)
+            boost = self.subs.notify(day)
+            result = simulate_day(self.ctx, day, self.subs.active, boost, n_sessions, self.policy)
+            n_sessions += result.n_sessions
+            self.subs.record(result.session_users, result.outcome, day)
+            self.policy.update(events_frame(result.events, list(self.ctx.row_names)))
+            yield day, result
+
+    def truth_tables(self, sub_tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+        """Population truth plus the renewal hazards and push truth of ``subs.tables()``."""
+        return {
+            **_truth_tables(self.pop),
+            "churn_hazard": sub_tables["churn_hazard"],
+            "notifications": sub_tables["notification_truth"],
+        }
+
+
 def simulate(config: SimulationConfig, policy: ServingPolicy | None = None) -> World:
     """Simulate ``config.n_days`` days of the service under a serving policy.
 
@@ -155,27 +203,13 @@ def simulate(config: SimulationConfig, policy: ServingPolicy | None = None) -> W
     --------
     >>> world = simulate(SimulationConfig(n_users=200, n_titles=60, n_days=3))  # doctest: +SKIP
     """
-    policy = PopularityGenrePolicy(random_state=config.random_state) if policy is None else policy
-    pop = make_population(config)
-    ctx = DayContext.create(config, pop)
-    subs = Subscriptions.start(config, pop)
-    days, n_sessions = [], 0
-    for day in range(config.n_days):
-        subs.bill(day)
-        boost = subs.notify(day)
-        result = simulate_day(ctx, day, subs.active, boost, n_sessions, policy)
-        n_sessions += result.n_sessions
-        subs.record(result.session_users, result.outcome, day)
-        policy.update(events_frame(result.events, list(ctx.row_names)))
-        days.append(result)
-    events, impressions = _finish_events(days, list(ctx.row_names))
-    sub_tables = subs.tables()
-    truth_tables = {
-        **_truth_tables(pop),
-        "impressions": impressions.drop(columns="pscore"),
-        "churn_hazard": sub_tables["churn_hazard"],
-        "notifications": sub_tables["notification_truth"],
-    }
+    loop = DayLoop.start(config, policy)
+    pop = loop.pop
+    days = [result for _, result in loop.days()]
+    events, impressions = _finish_events(days, list(loop.ctx.row_names))
+    sub_tables = loop.subs.tables()
+    truth_tables = loop.truth_tables(sub_tables)
+    truth_tables["impressions"] = impressions.drop(columns="pscore")
     truth = Truth(config, truth_tables, pop.titles, pop.artworks, pop.users)
     return World(
         config=config,
