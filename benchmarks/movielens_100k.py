@@ -10,8 +10,14 @@ is ``stratified_split(train, 0.75, by="title_id")`` with its own seed (``VALID_S
 point's score is its nDCG@10 on the fold's held-out quarter averaged over the folds. The best
 point of each model (ties: the first in grid order) is refitted on the whole training split and
 evaluated once on the test split. The blend (`persona_lib.models.blend.BlendRecommender`) takes
-the validation-chosen EASE, ALS and item-kNN and fits its member weights on the same folds. The
-test split is used for nothing but the final numbers.
+the validation-chosen EASE, ALS and item-kNN and fits its member weights on the same folds; the
+second blend does the same for EDLAE, ALS on ratings and RP3beta. The test split is used for
+nothing but the final numbers.
+
+Inputs: most models fit on binary interactions (weight 1 per rating). The models in
+``RATING_INPUTS`` fit on the training ratings themselves as weights (ALS: confidence = the
+rating, Hu et al. 2008; EDLAE and RP3beta binarize them). Relevance in the test split stays
+binary either way: the ratings only weigh the training rows.
 
 Usage: ``OPENBLAS_NUM_THREADS=1 python benchmarks/movielens_100k.py [--data FOLDER]``.
 """
@@ -42,8 +48,10 @@ from persona_lib.models import (
     ALSRecommender,
     BPRRecommender,
     EASERecommender,
+    EDLAERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
+    RP3betaRecommender,
 )
 from persona_lib.models.blend import BlendRecommender
 
@@ -64,10 +72,20 @@ GRIDS = {
             {"factors": [16, 32], "regularization": [1.0, 10.0, 30.0]}),
     "bpr": (BPRRecommender, {"factors": 64, "iterations": 100, "regularization": 0.01,
                              "random_state": 0}, {"learning_rate": [0.005, 0.01]}),
+    "edlae": (EDLAERecommender, {"binarize": True},
+              {"dropout": [0.5, 0.67, 0.8], "l2": [100.0, 300.0], "max_diagonal": [0.0, None]}),
+    "rp3beta": (RP3betaRecommender, {}, {"alpha": [0.5, 0.8, 1.0], "beta": [0.4, 0.5, 0.6]}),
+    "als_ratings": (ALSRecommender, {"alpha": 1.0, "iterations": 15, "random_state": 0},
+                    {"factors": [32, 64], "regularization": [10.0, 30.0, 100.0]}),
 }  # fmt: skip
-BLEND_MEMBERS = ("ease", "als", "item_knn")
-BLEND_GRID = {"ease": [1.0], "als": [0.0, 0.25, 0.5, 0.75, 1.0],
-              "item_knn": [0.0, 0.25, 0.5, 0.75, 1.0]}  # fmt: skip
+RATING_INPUTS = ("als_ratings", "edlae", "rp3beta")  # fitted on rating weights (see docstring)
+# blend name -> (weight grid of its members, inputs); the first member's weight is fixed at 1
+BLENDS = {
+    "blend": ({"ease": [1.0], "als": [0.0, 0.25, 0.5, 0.75, 1.0],
+               "item_knn": [0.0, 0.25, 0.5, 0.75, 1.0]}, "binary"),
+    "blend_edlae_als_rp3": ({"edlae": [1.0], "als_ratings": [0.5, 1.0, 1.5, 2.0, 3.0],
+                             "rp3beta": [0.0, 0.25, 0.5]}, "ratings"),
+}  # fmt: skip
 RANKER_MEMBERS = ("ease", "als", "popularity")
 
 # microsoft/recommenders benchmark table, MovieLens 100K, nDCG@10 (../shared/data/README.md)
@@ -76,14 +94,14 @@ PUBLISHED_NDCG_AT_10 = {"BiVAE": 0.4751, "BPR": 0.4420, "LightGCN": 0.4198, "NCF
 
 
 def load_split(folder: Path):
-    """Binary interactions of ml-100k and the stratified-by-item train / test split."""
+    """Rated interactions of ml-100k (weight = the rating) split stratified by item."""
     if not (folder / "u.data").is_file():
         sys.exit(
             f"MovieLens 100K not found: {folder} has no u.data. Pass --data <ml-100k folder> "
             "(read in place from ../shared/data, see its README; never copy it here)."
         )
     ml = load_movielens(folder)
-    interactions = ml.to_interactions().assign(weight=np.float32(1.0))
+    interactions = ml.to_interactions()
     train, test = stratified_split(interactions, RATIO, by="title_id", random_state=SPLIT_SEED)
     assert (len(train), len(test)) == EXPECTED_SPLIT, (len(train), len(test))
     return train, test, len(ml.user_index), len(ml.title_index)
@@ -113,6 +131,16 @@ def fold_ndcg(make_model, folds, shape) -> float:
     return round(float(np.mean(per_fold)), 6)
 
 
+def binary(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with weight 1: every rating counts as one interaction."""
+    return frame.assign(weight=np.float32(1.0))
+
+
+def inputs(data: dict, name: str):
+    """(train, folds) in the inputs a model fits on: "ratings" or "binary" (see docstring)."""
+    return data["ratings" if name in RATING_INPUTS else "binary"]
+
+
 def grid_search(name: str, folds, shape) -> dict:
     """Validation nDCG@10 of every grid point of a model, averaged over the folds."""
     cls, fixed, grid = GRIDS[name]
@@ -125,23 +153,23 @@ def grid_search(name: str, folds, shape) -> dict:
             "valid_ndcg_at_10": scores[best]["valid_ndcg_at_10"]}  # fmt: skip
 
 
-def blend_search(chosen: dict, folds, shape) -> dict:
+def blend_search(grid: dict, chosen: dict, folds, shape) -> dict:
     """Blend weights on each fold by `BlendRecommender.fit_weights`, averaged over folds."""
-    members = {m: GRIDS[m][0](**chosen[m]["params"]) for m in BLEND_MEMBERS}
+    names = list(grid)
+    members = {m: GRIDS[m][0](**chosen[m]["params"]) for m in names}
     tables = []
     for fit, valid in folds:
         blend = BlendRecommender(members).fit(fit, *shape)
-        blend.fit_weights(valid, BLEND_GRID, partial(ndcg_at_k, k=K), k=K)
+        blend.fit_weights(valid, grid, partial(ndcg_at_k, k=K), k=K)
         tables.append(pd.DataFrame(blend.weight_scores_))
-    table = pd.concat(tables).groupby(list(BLEND_MEMBERS), sort=False).mean().reset_index()
+    table = pd.concat(tables).groupby(names, sort=False).mean().reset_index()
     best = int(table["metric"].to_numpy().argmax())  # the first maximum: grid order breaks ties
-    weights = {m: float(table.loc[best, m]) for m in BLEND_MEMBERS}
-    validation = [{**{m: float(row[m]) for m in BLEND_MEMBERS},
+    weights = {m: float(table.loc[best, m]) for m in names}
+    validation = [{**{m: float(row[m]) for m in names},
                    "valid_ndcg_at_10": round(float(row["metric"]), 6)}
                   for _, row in table.iterrows()]  # fmt: skip
-    return {"params": {"members": {m: chosen[m]["params"] for m in BLEND_MEMBERS},
-                       "weights": weights},
-            "grid": BLEND_GRID, "validation": validation,
+    return {"params": {"members": {m: chosen[m]["params"] for m in names}, "weights": weights},
+            "grid": grid, "validation": validation,
             "valid_ndcg_at_10": round(float(table.loc[best, "metric"]), 6)}  # fmt: skip
 
 
@@ -171,7 +199,8 @@ HOW_CHOSEN = {
     "grid": "grid search on validation folds carved from train (mean nDCG@10 over folds)",
     "none": "no hyperparameters",
     "blend": "members: each one's validation-chosen settings; weights: grid search of "
-    "BlendRecommender.fit_weights on the same validation folds (EASE weight fixed at 1)",
+    "BlendRecommender.fit_weights on the same validation folds (first member's weight fixed "
+    "at 1)",
     "ranker": "fixed settings, validation-chosen candidate models; its LambdaRank stage trains "
     "on a per-member holdout of the rows it is fitted on; validation score reported only",
 }
@@ -182,7 +211,9 @@ def final_row(name: str, model, choice: dict, how: str, train, test, shape) -> d
     start = time.perf_counter()
     model.fit(train, *shape)
     fit_seconds = time.perf_counter() - start
-    return {"name": name, "hyperparameters": choice["params"], "how_chosen": HOW_CHOSEN[how],
+    rated = name in RATING_INPUTS or BLENDS.get(name, ({}, "binary"))[1] == "ratings"
+    return {"name": name, "inputs": "ratings" if rated else "binary",
+            "hyperparameters": choice["params"], "how_chosen": HOW_CHOSEN[how],
             "grid": choice["grid"], "validation": choice["validation"],
             "valid_ndcg_at_10": choice["valid_ndcg_at_10"], **evaluate(model, test),
             "fit_seconds": round(fit_seconds, 3)}  # fmt: skip
@@ -190,18 +221,23 @@ def final_row(name: str, model, choice: dict, how: str, train, test, shape) -> d
 
 def run(folder: Path) -> dict:
     start = time.perf_counter()
-    train, test, n_users, n_titles = load_split(folder)
+    rated, test, n_users, n_titles = load_split(folder)
     shape = (n_users, n_titles)
-    folds = [stratified_split(train, RATIO, by="title_id", random_state=s) for s in VALID_SEEDS]
-    chosen = {name: grid_search(name, folds, shape) for name in GRIDS}
-    chosen["blend"] = blend_search(chosen, folds, shape)
+    folds = [stratified_split(rated, RATIO, by="title_id", random_state=s) for s in VALID_SEEDS]
+    data = {"ratings": (rated, folds),
+            "binary": (binary(rated), [(binary(f), binary(v)) for f, v in folds])}  # fmt: skip
+    chosen = {name: grid_search(name, inputs(data, name)[1], shape) for name in GRIDS}
+    for name, (grid, kind) in BLENDS.items():
+        chosen[name] = blend_search(grid, chosen, data[kind][1], shape)
     models = []
     for name, (cls, _, grid) in GRIDS.items():
         model = cls(**chosen[name]["params"])
         models.append(final_row(name, model, chosen[name], "grid" if grid else "none",
-                               train, test, shape))  # fmt: skip
-    models.append(final_row("blend", make_blend(chosen["blend"]["params"]), chosen["blend"],
-                           "blend", train, test, shape))  # fmt: skip
+                               inputs(data, name)[0], test, shape))  # fmt: skip
+    for name, (_, kind) in BLENDS.items():
+        models.append(final_row(name, make_blend(chosen[name]["params"]), chosen[name],
+                               "blend", data[kind][0], test, shape))  # fmt: skip
+    train, folds = data["binary"]
     try:  # optional: the ranker module is under development by another engineer
         choice = ranker_search(chosen, folds, shape)
         models.append(final_row("two_stage_ranker", make_ranker(choice["params"]), choice,

@@ -347,3 +347,27 @@ def read_world(root: str | os.PathLike) -> World:
     truth_tables = {n: read_table(root, f"truth/{n}") for n in manifest["truth_rows"]}
     truth = Truth(config, truth_tables, logs["titles"], logs["artworks"], logs["users"])
     return World(config=config, truth=truth, **logs)
+
+
+def store_matches(root: str | os.PathLike, world: World) -> bool:
+    """Whether ``root`` holds a store of this world (same format, config and event count)."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return False
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    return (
+        manifest.get("format") == STORE_FORMAT
+        and manifest.get("config") == world.config.to_dict()
+        and manifest.get("n_events") == len(world.events)
+    )
+
+
+def ensure_store(world: World, root: str | os.PathLike) -> Path:
+    """The store of ``world`` at ``root``: reused when it matches, else (re)written atomically.
+
+    Worlds simulated with the default serving policy are identified by their config; a store
+    whose manifest records another config or event count is replaced.
+    """
+    if store_matches(root, world):
+        return Path(root)
+    return write_world_to_store(world, root)

@@ -44,6 +44,13 @@ class Stream(IntEnum):
     NOTIFICATIONS = 22
     SIGNUP = 23
     POLICY = 30
+    # the sales extension (`simulate_sales`), forward from the end of a finished world's log
+    SALES_HOUSEHOLDS = 40
+    SALES_UPGRADES = 41
+    SALES_WINBACK = 42
+    SALES_GAMES = 43
+    SALES_ADS = 44
+    SALES_AD_LOAD = 45
 
 
 def mix(x: np.ndarray) -> np.ndarray:

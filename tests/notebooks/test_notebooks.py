@@ -46,6 +46,7 @@ def test_every_notebook_runs(smoke_run):
 
 def test_data_signals_agree_with_truth_and_public_figures(smoke_run):
     m = metrics_of(smoke_run, "01_data_signals")
+    assert m["engine"] == "duckdb"  # the funnel, sessions and hours came from SQL over the store
     # measured funnel rates sit within sampling noise of the simulator's true probabilities
     assert m["truth_check_max_abs_z"] < 4
     assert m["play_rate_per_impression_pct"] == pytest.approx(
@@ -119,6 +120,7 @@ def test_artwork_personalization_against_truth(smoke_run):
 
 def test_churn_retention_against_truth(smoke_run):
     m = metrics_of(smoke_run, "04_churn_retention")
+    assert m["engine"] == "duckdb"  # point-in-time features were SQL over the event store
     # the world is calibrated to 2-4 % monthly churn and its logs agree with its own hazards
     assert 2 <= m["monthly_churn_pct"] <= 4
     assert abs(m["monthly_churn_pct"] - m["truth_monthly_churn_pct"]) < 0.5

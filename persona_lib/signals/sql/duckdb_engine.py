@@ -15,19 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from persona_lib.data.schema import DEVICES, LANGUAGES, PLANS, TABLES
+from persona_lib.data.schema import TABLES
 from persona_lib.signals.features import FEATURES
 from persona_lib.signals.sql import queries
-from persona_lib.signals.subscriptions import RENEWAL_STATUSES
-
-SINGLE_TABLES = ("users", "titles", "billing", "notifications")
-CATEGORIES = {
-    "device": DEVICES, "plan": PLANS, "language": LANGUAGES, "title_language": LANGUAGES,
-    "cause": RENEWAL_STATUSES,
-}  # fmt: skip
-FUNNEL_COUNTS = ["impressions", "hovers", "clicks", "plays", "completions", "search_plays"]
-SESSION_COUNTS = ["events", "impressions", "hovers", "clicks", "scroll_pasts", "searches",
-                  "plays", "rewatches"]  # fmt: skip
+from persona_lib.signals.sql.frames import (
+    FUNNEL_COUNTS,
+    SESSION_COUNTS,
+    SINGLE_TABLES,
+)
+from persona_lib.signals.sql.frames import typed as _typed
 
 
 def _literal(text) -> str:
@@ -141,12 +137,3 @@ class DuckDBSignals:
         out.insert(1, "cutoff", cutoff)
         return out
 
-
-def _typed(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
-    """Schema dtypes: categories, millisecond timestamps and the given numeric dtypes."""
-    for name in list(frame.columns):
-        if name in CATEGORIES:
-            frame[name] = pd.Categorical(frame[name], categories=list(CATEGORIES[name]))
-        elif pd.api.types.is_datetime64_dtype(frame[name]):
-            frame[name] = frame[name].astype("datetime64[ms]")
-    return frame.astype({k: v for k, v in dtypes.items() if k in frame.columns})

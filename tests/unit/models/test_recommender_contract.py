@@ -12,8 +12,10 @@ from persona_lib.models import (
     BPRRecommender,
     ContentRecommender,
     EASERecommender,
+    EDLAERecommender,
     ItemKNNRecommender,
     PopularityRecommender,
+    RP3betaRecommender,
     TwoStageRanker,
 )
 
@@ -25,6 +27,13 @@ FACTORIES = {
     "item_knn_bm25": lambda d: ItemKNNRecommender(k_neighbors=10, similarity="bm25", shrink=1),
     "ease_binary": lambda d: EASERecommender(l2=10.0),
     "ease_weights": lambda d: EASERecommender(l2=500.0, binarize=False),
+    "edlae": lambda d: EDLAERecommender(dropout=0.25, l2=5.0),
+    "dlae": lambda d: EDLAERecommender(dropout=0.25, l2=5.0, max_diagonal=None),
+    "rdlae_weights": lambda d: EDLAERecommender(
+        dropout=0.5, l2=50.0, max_diagonal=0.2, binarize=False
+    ),
+    "rp3beta": lambda d: RP3betaRecommender(alpha=1.0, beta=0.5),
+    "rp3beta_pruned": lambda d: RP3betaRecommender(alpha=0.8, beta=0.3, k_neighbors=10),
     "als": lambda d: ALSRecommender(factors=8, regularization=0.1, iterations=10),
     "bpr": lambda d: BPRRecommender(factors=8, learning_rate=0.05, iterations=60),
     "content": lambda d: ContentRecommender(d.titles),
