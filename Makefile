@@ -2,7 +2,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.setup-stamp
+# optional extras on top of dev, e.g. `make test EXTRAS=dev,spark` (what .ci/run does)
+EXTRAS ?= dev
+comma := ,
+STAMP := $(VENV)/.setup-$(subst $(comma),-,$(EXTRAS))
 PRESET ?= default
 SEED ?= 0
 OUT ?= reports
@@ -18,7 +21,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --prefer-binary -e '.[dev]'
+	$(BIN)/python -m pip install -q --prefer-binary -e '.[$(EXTRAS)]'
 	-$(BIN)/python -m pip uninstall -q -y rfc3987-syntax
 	$(BIN)/python -m ipykernel install --sys-prefix --name persona --display-name "Python (persona)" \
 		--env OPENBLAS_NUM_THREADS 1 > /dev/null

@@ -20,6 +20,7 @@ __all__ = [
     "band_chart",
     "funnel_chart",
     "heatmap",
+    "interval_chart",
     "line_chart",
     "scatter_chart",
 ]
@@ -386,3 +387,46 @@ def scatter_chart(
     if label is None:
         return alt.layer(points)
     return alt.layer(points, base.mark_text(align="left", dx=7).encode(text=label))
+
+
+def interval_chart(
+    frame: pd.DataFrame,
+    y: str,
+    x: str,
+    low: str,
+    high: str,
+    title: str,
+    y_title: str,
+    x_title: str,
+    color: str | None = None,
+    color_title: str | None = None,
+    sort: Sequence[str] | None = None,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """One row per category `y`: estimate `x` as a point, its interval `low`-`high` as a rule.
+
+    For effects with confidence intervals: a rule crossing zero shows an effect that may be
+    nothing. A vertical line marks zero. `x_title` needs a unit, e.g. ``"Revenue (USD)"``.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"lever": ["upsell"], "usd": [1.2], "lo": [0.9], "hi": [1.5]})
+    >>> chart = interval_chart(frame, "lever", "usd", "lo", "hi", "Effects", "Lever", "USD (USD)")
+    """
+    _check(frame, [y, x, low, high, color], title, {"y_title": y_title, "x_title": x_title})
+    y_enc = alt.Y(**_channel(frame, y, y_title, "ordinal"), sort=sort)
+    x_kw = _channel(frame, x, x_title)
+    base = alt.Chart(frame, title=title, width=width, height=height)
+    tooltip = _tooltip(frame, [(y, y_title), (x, x_title), (low, "low"), (high, "high"),
+                               (color, color_title)])  # fmt: skip
+    colour = {} if color is None else {"color": alt.Color(color, title=color_title or color)}
+    rule = base.mark_rule(strokeWidth=2).encode(
+        y=y_enc, x=alt.X(low, type="quantitative", title=x_title), x2=high, tooltip=tooltip,
+        **colour,
+    )  # fmt: skip
+    point = base.mark_point(filled=True, size=70).encode(
+        y=y_enc, x=alt.X(**x_kw), tooltip=tooltip, **colour
+    )
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 3], color="gray")
+    return alt.layer(rule, point, zero.encode(x="zero:Q"))

@@ -103,6 +103,31 @@ HEADLINES: dict[str, tuple[Headline, ...]] = {
             "{:.2f} pp",
         ),
     ),
+    "07_sales_conversions": (
+        Headline(
+            "upsell_top_upgrades_per_1k",
+            "Uplift-targeted upgrade offer: upgrades per 1,000 eligible",
+            "{:.1f}",
+            "truth_upsell_top_upgrades_per_1k",
+        ),
+        Headline(
+            "cross_sell_model_adoptions_per_1k",
+            "Games recommended by viewing taste: adoptions per 1,000",
+            "{:.0f}",
+            "truth_cross_sell_model_adoptions_per_1k",
+        ),
+        Headline(
+            "ads_tier_arpu_usd",
+            "Ads-tier revenue per member-month (basic plan: 11.99)",
+            "{:.2f} USD",
+            "truth_ads_tier_arpu_usd",
+        ),
+        Headline(
+            "combined_revenue_per_1k_members_usd",
+            "Sales levers, true revenue per 1,000 members in a year",
+            "{:,.0f} USD",
+        ),
+    ),
 }
 
 

@@ -183,6 +183,58 @@ def test_revenue_impact_against_truth(smoke_run):
     assert low <= m["truth_scaled_revenue_usd_per_year"] <= high
 
 
+def test_sales_conversions_against_truth(smoke_run):
+    m = metrics_of(smoke_run, "07_sales_conversions")
+    # upsell: the uplift-targeted offer beats a random one of the same size in the truth, and the
+    # estimate from the logs alone holds the true value in its 95 % interval
+    assert m["truth_upsell_top_vs_random_ci_low"] > 0
+    assert m["truth_upsell_none_upgrades_per_1k"] < m["truth_upsell_top_upgrades_per_1k"]
+    assert m["truth_upsell_top_upgrades_per_1k"] <= m["truth_upsell_everyone_upgrades_per_1k"]
+    assert m["upsell_top_upgrades_ci_low"] <= m["truth_upsell_top_upgrades_per_1k"]
+    assert m["truth_upsell_top_upgrades_per_1k"] <= m["upsell_top_upgrades_ci_high"]
+    # win-back: a featured title brings back more than no message; the logged random-title arm
+    # estimates its true rate; the personalized title is no worse than a random one
+    assert m["winback_lapsed"] >= 200
+    assert (
+        m["truth_winback_none_reactivations_per_1k"]
+        < m["truth_winback_popular_reactivations_per_1k"]
+    )
+    assert (
+        m["winback_featured_random_ci_low"]
+        <= m["truth_winback_featured_random_reactivations_per_1k"]
+    )
+    assert (
+        m["truth_winback_featured_random_reactivations_per_1k"]
+        <= m["winback_featured_random_ci_high"]
+    )
+    assert (
+        m["truth_winback_personalized_reactivations_per_1k"]
+        > m["truth_winback_featured_random_reactivations_per_1k"]
+    )
+    # cross-sell: games chosen by viewing taste beat the most popular games (interval above 0),
+    # and the model's own expectation is within 10 % of the truth
+    assert m["truth_cross_sell_model_vs_popularity_ci_low"] > 0
+    assert m["cross_sell_model_adoptions_per_1k"] == pytest.approx(
+        m["truth_cross_sell_model_adoptions_per_1k"], rel=0.1
+    )
+    # ads: targeted categories draw more responses than untargeted ads; more ad load loses
+    # members, and the experiment's churn estimate holds the truth in its interval
+    assert m["truth_ads_targeting_lift_ci_low"] > 0
+    assert m["truth_ads_6_vs_4_churn_6m_per_1k"] > 0
+    assert (
+        m["ads_6_churn_6m_ci_low"]
+        <= m["truth_ads_6_churn_6m_per_1k"]
+        <= m["ads_6_churn_6m_ci_high"]
+    )
+    assert m["truth_ads_6_vs_4_lifetime_revenue_usd"] < 0 < m["truth_ads_6_vs_4_revenue_12m_usd"]
+    assert m["ads_tier_arpu_usd"] == pytest.approx(m["truth_ads_tier_arpu_usd"], rel=0.05)
+    assert m["ads_tier_arpu_usd"] > 7.99
+    # the combined map adds the levers, each per 1,000 members of the whole service
+    assert m["combined_revenue_ci_low"] < m["combined_revenue_per_1k_members_usd"]
+    assert m["combined_revenue_per_1k_members_usd"] < m["combined_revenue_ci_high"]
+    assert 0 < m["personalization_levers_revenue_per_1k_members_usd"]
+
+
 def test_index_lists_every_report_with_its_figures(smoke_run):
     index = Path(smoke_run.index).read_text(encoding="utf-8")
     for nb in smoke_run.notebooks:

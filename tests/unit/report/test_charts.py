@@ -154,3 +154,29 @@ def test_band_chart_draws_a_step_line_inside_its_band():
     assert spec["layer"][0]["encoding"]["y2"]["field"] == "hi"
     with pytest.raises(ValueError, match="unit"):
         band_chart(frame, "t", "s", "lo", "hi", "Retention", "Month", "Share (share)")
+
+
+def test_interval_chart_draws_estimate_interval_and_zero_line():
+    from persona_lib.report import charts
+
+    frame = pd.DataFrame({"lever": ["upsell", "win-back"], "usd": [1.2, -0.1],
+                          "lo": [0.9, -0.4], "hi": [1.5, 0.2]})  # fmt: skip
+    spec = charts.interval_chart(
+        frame,
+        "lever",
+        "usd",
+        "lo",
+        "hi",
+        "Effects",
+        "Lever",
+        "Revenue per member (USD)",
+        sort=["win-back", "upsell"],
+    ).to_dict()
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["rule", "point", "rule"]
+    rule, point, zero = spec["layer"]
+    assert rule["encoding"]["x"]["field"] == "lo" and rule["encoding"]["x2"]["field"] == "hi"
+    assert point["encoding"]["y"]["sort"] == ["win-back", "upsell"]
+    assert zero["encoding"]["x"]["field"] == "zero"
+    with pytest.raises(ValueError, match="needs a unit"):
+        charts.interval_chart(frame, "lever", "usd", "lo", "hi", "Effects", "Lever", "Revenue")
