@@ -1,4 +1,4 @@
-"""The ``persona`` command: render reports, validate a data file, simulate a world.
+"""The ``persona`` command: render reports, validate a data file, simulate a world, features.
 
 Heavy modules (papermill, the data layer) are imported inside each command so that
 ``persona --help`` stays fast and one command's missing dependency does not break the others.
@@ -75,6 +75,19 @@ def _build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--preset", choices=PRESETS, required=True)
     simulate.add_argument("--seed", type=int, required=True)
     simulate.add_argument("--data-dir", default=None)
+
+    features = commands.add_parser(
+        "features",
+        help="point-in-time member features from an event store (DuckDB, or Spark on a cluster)",
+    )
+    features.add_argument("store", help="event store root: a folder, or a URI such as s3a://...")
+    features.add_argument("--cutoff", nargs="+", required=True, help="e.g. 2025-02-01")
+    features.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    features.add_argument(
+        "--master", default=None,
+        help="Spark master (e.g. local[2]); default: the session spark-submit configured",
+    )  # fmt: skip
+    features.add_argument("--out", required=True, help="Parquet file to write (atomically)")
     return parser
 
 
@@ -166,6 +179,45 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spark_session(master: str | None):
+    """The session to run in: a local one for ``master``, else the configured one (the master
+    and resources spark-submit or a managed service set, ``local[*]`` when run plainly)."""
+    from persona_lib.signals.sql.spark_engine import local_session
+
+    if master is not None:
+        return local_session(master)
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.appName("persona features").getOrCreate()
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from persona_lib.data.io import write_parquet
+    from persona_lib.signals.engines import open_signals
+
+    options = {}
+    if args.engine == "spark":
+        from persona_lib.signals.sql.spark_engine import spark_unavailable
+
+        reason = spark_unavailable()
+        if reason:
+            print(f"persona features: {reason}", file=sys.stderr)
+            return 2
+        options["spark"] = _spark_session(args.master)
+    try:
+        cutoffs = [pd.Timestamp(c) for c in args.cutoff]
+        with open_signals(args.engine, store=args.store, **options) as engine:
+            frame = pd.concat([engine.member_features(c) for c in cutoffs], ignore_index=True)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"persona features: {exc}", file=sys.stderr)
+        return 2
+    path = write_parquet(frame, args.out)
+    print(f"{len(frame):,} member snapshots x {frame.shape[1] - 2} features -> {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``persona`` console script.
 
@@ -186,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     args = _build_parser().parse_args(argv)
-    command = {"run": _cmd_run, "validate": _cmd_validate, "simulate": _cmd_simulate}
+    command = {"run": _cmd_run, "validate": _cmd_validate, "simulate": _cmd_simulate,
+               "features": _cmd_features}  # fmt: skip
     return command[args.command](args)
 
 

@@ -88,7 +88,7 @@ def open_signals(engine: str, *, world=None, store: str | os.PathLike | None = N
         return PandasSignals(world)
     if store is None:
         raise ValueError(f"the {engine} engine reads a Parquet event store: pass store=")
-    if not (Path(store) / "events").is_dir():
+    if "://" not in str(store) and not (Path(store) / "events").is_dir():  # URIs: Spark checks
         raise FileNotFoundError(f"{store}: no event store here (expected an events/ folder)")
     if engine == "duckdb":
         from persona_lib.signals.sql.duckdb_engine import DuckDBSignals

@@ -136,4 +136,3 @@ class DuckDBSignals:
         out = _typed(out, {"user_id": "int32", "churn": "int8"})
         out.insert(1, "cutoff", cutoff)
         return out
-

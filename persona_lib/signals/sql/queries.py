@@ -314,10 +314,9 @@ FROM billing WHERE period_start < {c}"""
        SUM({_flag("status = 'churned'")}) AS prior_churns,
        MAX(CASE WHEN status = 'reactivated' THEN period_start END) AS reactivated_at
 FROM bill GROUP BY user_id"""
-    days = "\nUNION ALL ".join(
-        f"SELECT {d} AS anniversary, {p} AS prev_ms, {n} AS next_ms"
-        for d, p, n in renewal_calendar(cutoff)
-    )
+    # an inline table, not a UNION ALL of 31 selects: Spark would plan 31 partitions for it
+    rows = ",\n       ".join(f"({d}, {p}, {n})" for d, p, n in renewal_calendar(cutoff))
+    days = f"SELECT * FROM (VALUES {rows}) AS k(anniversary, prev_ms, next_ms)"
     active = "l.status IS NULL OR l.status IN ('new', 'renewed', 'reactivated')"
     members = f"""SELECT u.user_id, {ms("u.signup_ts")} AS signup_ms,
        COALESCE(l.plan, u.plan) AS plan, CAST(COALESCE(l.price, u.price) AS DOUBLE) AS price,

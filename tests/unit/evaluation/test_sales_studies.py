@@ -13,15 +13,13 @@ from persona_lib.data.simulate_config import load_preset
 from persona_lib.data.simulate_sales import simulate_sales
 from persona_lib.evaluation.sales import (
     STUDY_COLUMNS,
-    ad_load_study,
-    ad_targeting_study,
-    ads_tier_arpu_study,
     bootstrap_means,
     cross_sell_study,
     policy_table,
     upsell_study,
     winback_study,
 )
+from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, ads_tier_arpu_study
 from persona_lib.signals.sales_features import sales_features
 
 N_BOOT = 200

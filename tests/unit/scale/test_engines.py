@@ -64,3 +64,29 @@ def test_open_signals_explains_what_is_missing(small_world, tmp_path):
         open_signals("duckdb", world=small_world)
     with pytest.raises(FileNotFoundError, match="no event store here"):
         open_signals("duckdb", store=tmp_path)
+
+
+def test_spark_store_paths_keep_uris_whole(tmp_path):
+    from persona_lib.signals.sql.spark_engine import store_path
+
+    assert store_path("s3a://bucket/store/", "events") == "s3a://bucket/store/events"
+    assert store_path("gs://b/s", "users.parquet") == "gs://b/s/users.parquet"
+    assert store_path(tmp_path, "events") == str(tmp_path / "events")
+
+
+def test_features_command_writes_the_engines_features(small_world, store, tmp_path, capsys):
+    from persona_lib.report.cli import main
+
+    cutoffs = ["2025-01-05", "2025-01-08"]
+    out = tmp_path / "features.parquet"
+    assert main(["features", str(store), "--cutoff", *cutoffs, "--out", str(out)]) == 0
+    written = pd.read_parquet(out)
+    with open_signals("duckdb", store=store) as db:
+        expected = pd.concat([db.member_features(c) for c in cutoffs], ignore_index=True)
+    pd.testing.assert_frame_equal(written, expected)
+    assert "member snapshots" in capsys.readouterr().out
+    bad = ["features", str(tmp_path / "nowhere"), "--cutoff", "2025-01-05", "--out", str(out)]
+    assert main(bad) == 2
+    assert "no event store here" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a cutoff is required
+        main(["features", str(store), "--out", str(out)])
