@@ -29,7 +29,7 @@ from scipy.special import expit
 
 from persona_lib.data import schema
 from persona_lib.data.keyed_random import Stream, normal
-from persona_lib.data.sales_config import AD_CATEGORIES, REFERENCE_AD_MINUTES
+from persona_lib.data.sales_config import AD_CATEGORIES, REFERENCE_AD_MINUTES, codes_of
 from persona_lib.data.simulate_population import PRICES
 
 _AFFINITY = {
@@ -56,13 +56,7 @@ DAYS_PER_MONTH = 30.4
 
 def category_codes(categories, size: int) -> np.ndarray:
     """Category names or codes as int codes, broadcast to ``size``."""
-    c = np.asarray(categories)
-    if c.dtype.kind not in "iu":
-        c = pd.Categorical(np.atleast_1d(c).ravel(), categories=list(AD_CATEGORIES)).codes
-        if np.any(c < 0):
-            raise ValueError(f"categories must be among {AD_CATEGORIES}")
-    c = c.astype(np.int64)
-    return np.broadcast_to(c, (size,)) if c.size == 1 else c
+    return codes_of(categories, AD_CATEGORIES, "categories", size)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 # Concurrent streams per plan (schema.PLANS order: ads, basic, standard, premium); Netflix US
 # help centre (recalled public figure, not checked here).
 SCREENS: dict[str, int] = {"ads": 2, "basic": 1, "standard": 2, "premium": 4}
@@ -147,3 +150,20 @@ class SalesConfig:
     def replace(self, **changes: Any) -> SalesConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+def codes_of(values, categories, name: str, size: int) -> np.ndarray:
+    """Names from ``categories`` (or their integer codes) as int64 codes, broadcast to ``size``.
+
+    Raises a ValueError naming ``name`` for an unknown name or an out-of-range code.
+    """
+    c = np.asarray(values)
+    if c.dtype.kind not in "iu":
+        names = pd.Index(list(categories))
+        c = names.get_indexer(np.atleast_1d(c).ravel().astype(object))
+        if np.any(c < 0):
+            raise ValueError(f"{name} must be among {tuple(categories)}")
+    if np.any((c < 0) | (c >= len(categories))):
+        raise ValueError(f"{name} codes must be in 0..{len(categories) - 1}")
+    c = c.astype(np.int64)
+    return np.broadcast_to(c, (size,)) if c.size == 1 else c

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.special import expit
 
 from persona_lib.data.keyed_random import Stream, normal
-from persona_lib.data.sales_config import WINBACK_ARMS
+from persona_lib.data.sales_config import WINBACK_ARMS, codes_of
 
 
 def featurable_titles(titles: pd.DataFrame, k: int) -> np.ndarray:
@@ -37,14 +37,7 @@ def featurable_titles(titles: pd.DataFrame, k: int) -> np.ndarray:
 
 def arm_codes(arm, size: int) -> np.ndarray:
     """Arm names (``none``, ``generic``, ``featured``) or codes 0-2 as codes, broadcast."""
-    a = np.asarray(arm)
-    if a.dtype.kind not in "iu":
-        a = pd.Categorical(np.atleast_1d(a).ravel(), categories=list(WINBACK_ARMS)).codes
-        if np.any(a < 0):
-            raise ValueError(f"arm must be one of {WINBACK_ARMS}")
-    if np.any((a < 0) | (a >= len(WINBACK_ARMS))):
-        raise ValueError(f"arm codes must be in 0..{len(WINBACK_ARMS) - 1}")
-    return np.broadcast_to(a.astype(np.int64), (size,)) if a.size == 1 else a.astype(np.int64)
+    return codes_of(arm, WINBACK_ARMS, "arm", size)
 
 
 def _title_array(title_ids, size: int) -> np.ndarray:

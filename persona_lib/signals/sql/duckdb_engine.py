@@ -10,20 +10,16 @@ frames. Results equal the pandas implementations in `persona_lib.signals` (check
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from persona_lib.data.schema import TABLES
-from persona_lib.signals.features import FEATURES
 from persona_lib.signals.sql import queries
 from persona_lib.signals.sql.frames import (
-    FUNNEL_COUNTS,
-    SESSION_COUNTS,
     SINGLE_TABLES,
+    SQLSignals,
 )
-from persona_lib.signals.sql.frames import typed as _typed
 
 
 def _literal(text) -> str:
@@ -31,7 +27,7 @@ def _literal(text) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-class DuckDBSignals:
+class DuckDBSignals(SQLSignals):
     """Signals over a Parquet event store, computed by an in-memory DuckDB connection.
 
     Parameters
@@ -49,6 +45,8 @@ class DuckDBSignals:
     >>> with DuckDBSignals("/data/store") as store:  # doctest: +SKIP
     ...     X = store.member_features("2025-01-20")
     """
+
+    dialect = queries.DUCKDB
 
     def __init__(self, root, *, threads: int | None = None, memory_limit: str | None = None):
         import duckdb  # heavy optional backend: imported when a store is opened
@@ -72,12 +70,6 @@ class DuckDBSignals:
             path = _literal(self.root / f"{name}.parquet")
             self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({path})")
 
-    def __enter__(self) -> DuckDBSignals:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the DuckDB connection."""
         self.con.close()
@@ -85,54 +77,3 @@ class DuckDBSignals:
     def query(self, sql: str) -> pd.DataFrame:
         """Run ``sql`` over the store's views; the result as a pandas frame."""
         return self.con.execute(sql).df()
-
-    def compute_funnel(
-        self, by: str | Sequence[str] | None = None, threshold: float = queries.COMPLETION_THRESHOLD
-    ) -> pd.DataFrame:
-        """Funnel counts and rates per group (`persona_lib.signals.funnel.compute_funnel`).
-
-        ``by``: any of ``queries.FUNNEL_KEYS`` or None for one overall row. Returns the group
-        keys, ``impressions``, ``hovers``, ``clicks``, ``plays``, ``completions``,
-        ``search_plays`` and the six rates, in the order of the keys.
-        """
-        keys = [by] if isinstance(by, str) else list(by or [])
-        out = self.query(queries.funnel_sql(keys, threshold))
-        small = {"hour": "int8", "weekday": "int8", "row_position": "int8", "col_position": "int8"}
-        out = _typed(out, {**small, **{c: "int64" for c in FUNNEL_COUNTS}})
-        return out.sort_values(keys, kind="stable", ignore_index=True) if keys else out
-
-    def session_summary(self) -> pd.DataFrame:
-        """One row per session (`persona_lib.signals.engagement.session_summary`)."""
-        out = self.query(queries.session_summary_sql())
-        dtypes = {c: "int64" for c in SESSION_COUNTS}
-        return _typed(
-            out, {**dtypes, "session_id": "int32", "user_id": "int32", "watch_s": "float32"}
-        )
-
-    def hours_by_source(self) -> pd.DataFrame:
-        """Plays and hours by source (`persona_lib.signals.engagement.hours_by_source`)."""
-        return _typed(self.query(queries.hours_by_source_sql()), {"plays": "int64"})
-
-    def member_features(
-        self, cutoff, threshold: float = queries.COMPLETION_THRESHOLD
-    ) -> pd.DataFrame:
-        """Point-in-time features of the members active at ``cutoff``.
-
-        Same rows, columns (``user_id``, ``cutoff`` and ``FEATURES``) and definitions as
-        `persona_lib.signals.features.member_features`, from log rows strictly before
-        ``cutoff`` (a whole millisecond).
-        """
-        cutoff = pd.Timestamp(cutoff)
-        out = self.query(queries.member_features_sql(cutoff, threshold))
-        numeric = {c: "float64" for c in FEATURES if c != "plan"}
-        out = _typed(out, {**numeric, "user_id": "int32"})
-        out.insert(1, "cutoff", cutoff)
-        return out[["user_id", "cutoff", *FEATURES]]
-
-    def churn_labels(self, cutoff, horizon_days: float = 31) -> pd.DataFrame:
-        """Each member's next renewal outcome (`persona_lib.signals.features.churn_labels`)."""
-        cutoff = pd.Timestamp(cutoff)
-        out = self.query(queries.churn_labels_sql(cutoff, horizon_days))
-        out = _typed(out, {"user_id": "int32", "churn": "int8"})
-        out.insert(1, "cutoff", cutoff)
-        return out

@@ -24,16 +24,14 @@ import importlib.util
 import shutil
 import subprocess
 import warnings
-from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from persona_lib.data.schema import TABLES
-from persona_lib.signals.features import FEATURES
 from persona_lib.signals.sql import queries
-from persona_lib.signals.sql.frames import FUNNEL_COUNTS, SESSION_COUNTS, SINGLE_TABLES, typed
+from persona_lib.signals.sql.frames import SINGLE_TABLES, SQLSignals
 
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -42,8 +40,6 @@ SESSION_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
 }
-SMALL_FUNNEL_KEYS = {"hour": "int8", "weekday": "int8", "row_position": "int8",
-                     "col_position": "int8"}  # fmt: skip
 
 
 def store_path(root, name: str) -> str:
@@ -120,7 +116,7 @@ def _configure(spark) -> None:
         spark.conf.set(key, value)
 
 
-class SparkSignals:
+class SparkSignals(SQLSignals):
     """Signals over a Parquet event store, computed by Spark SQL.
 
     Parameters
@@ -143,6 +139,8 @@ class SparkSignals:
     ...     X = store.member_features("2025-01-20")
     """
 
+    dialect = queries.SPARK
+
     def __init__(self, root, spark=None, master: str = "local[2]", *,
                  shuffle_partitions: int = 4):  # fmt: skip
         base = spark if spark is not None else local_session(master)
@@ -164,12 +162,6 @@ class SparkSignals:
     def _path(self, name: str) -> str:
         return store_path(self.root, name)
 
-    def __enter__(self) -> SparkSignals:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
     def close(self) -> None:
         """Drop this store's temp views; the shared Spark context keeps running."""
         for name in ("events", *SINGLE_TABLES):
@@ -179,45 +171,3 @@ class SparkSignals:
         """Run ``sql`` (Spark SQL) over the store's views; the result as a pandas frame."""
         with quiet_pandas_warnings():
             return self.spark.sql(sql).toPandas()
-
-    def compute_funnel(
-        self, by: str | Sequence[str] | None = None, threshold: float = queries.COMPLETION_THRESHOLD
-    ) -> pd.DataFrame:
-        """Funnel counts and rates per group (`DuckDBSignals.compute_funnel`)."""
-        keys = [by] if isinstance(by, str) else list(by or [])
-        out = self.query(queries.funnel_sql(keys, threshold, dialect=queries.SPARK))
-        out = typed(out, {**SMALL_FUNNEL_KEYS, **{c: "int64" for c in FUNNEL_COUNTS}})
-        return out.sort_values(keys, kind="stable", ignore_index=True) if keys else out
-
-    def session_summary(self) -> pd.DataFrame:
-        """One row per session (`persona_lib.signals.engagement.session_summary`)."""
-        out = self.query(queries.session_summary_sql(dialect=queries.SPARK))
-        dtypes = {c: "int64" for c in SESSION_COUNTS}
-        return typed(
-            out, {**dtypes, "session_id": "int32", "user_id": "int32", "watch_s": "float32"}
-        )
-
-    def hours_by_source(self) -> pd.DataFrame:
-        """Plays and hours by source (`persona_lib.signals.engagement.hours_by_source`)."""
-        out = self.query(queries.hours_by_source_sql(dialect=queries.SPARK))
-        return typed(out, {"plays": "int64"})
-
-    def member_features(
-        self, cutoff, threshold: float = queries.COMPLETION_THRESHOLD
-    ) -> pd.DataFrame:
-        """Point-in-time features of the members active at ``cutoff``
-        (`DuckDBSignals.member_features`)."""
-        cutoff = pd.Timestamp(cutoff)
-        out = self.query(queries.member_features_sql(cutoff, threshold, dialect=queries.SPARK))
-        numeric = {c: "float64" for c in FEATURES if c != "plan"}
-        out = typed(out, {**numeric, "user_id": "int32"})
-        out.insert(1, "cutoff", cutoff)
-        return out[["user_id", "cutoff", *FEATURES]]
-
-    def churn_labels(self, cutoff, horizon_days: float = 31) -> pd.DataFrame:
-        """Each member's next renewal outcome (`persona_lib.signals.features.churn_labels`)."""
-        cutoff = pd.Timestamp(cutoff)
-        out = self.query(queries.churn_labels_sql(cutoff, horizon_days))
-        out = typed(out, {"user_id": "int32", "churn": "int8"})
-        out.insert(1, "cutoff", cutoff)
-        return out

@@ -172,3 +172,16 @@ def test_config_is_validated():
     with pytest.raises(ValueError, match=r"offer_share must be in \[0, 1\]"):
         SalesConfig().replace(offer_share=1.5)
     assert SalesConfig().ads_per_hour == 8.0
+
+
+def test_codes_of_maps_names_and_codes_and_names_the_bad_argument():
+    from persona_lib.data.sales_config import codes_of
+
+    arms = ("none", "generic", "featured")
+    assert codes_of(["generic", "none"], arms, "arm", 2).tolist() == [1, 0]
+    assert codes_of("featured", arms, "arm", 3).tolist() == [2, 2, 2]
+    assert codes_of(np.array([0, 2]), arms, "arm", 2).tolist() == [0, 2]
+    with pytest.raises(ValueError, match=r"arm must be among \('none', 'generic', 'featured'\)"):
+        codes_of(["coupon"], arms, "arm", 1)
+    with pytest.raises(ValueError, match=r"arm codes must be in 0..2"):
+        codes_of(np.array([3]), arms, "arm", 1)

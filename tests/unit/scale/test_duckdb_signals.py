@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from persona_lib.signals.engagement import hours_by_source, session_summary
@@ -31,18 +29,8 @@ def tables(smoke_world):
 
 
 @pytest.fixture(scope="module")
-def store(tables, tmp_path_factory):
-    root = tmp_path_factory.mktemp("store")
-    events = tables["events"].assign(day=tables["events"]["ts"].dt.strftime("%Y-%m-%d"))
-    pq.write_to_dataset(
-        pa.Table.from_pandas(events, preserve_index=False),
-        root / "events",
-        partition_cols=["day"],
-        basename_template="part-{i}.parquet",
-    )
-    for name in ("users", "titles", "billing", "notifications"):
-        tables[name].to_parquet(root / f"{name}.parquet", index=False)
-    with DuckDBSignals(root) as signals:
+def store(smoke_store):
+    with DuckDBSignals(smoke_store) as signals:
         yield signals
 
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from persona_lib.signals.sql import DuckDBSignals
@@ -29,19 +27,8 @@ def spark(spark_session):
 
 
 @pytest.fixture(scope="module")
-def root(smoke_world, tmp_path_factory):
-    tables = smoke_world.tables
-    root = tmp_path_factory.mktemp("spark_store")
-    events = tables["events"].assign(day=tables["events"]["ts"].dt.strftime("%Y-%m-%d"))
-    pq.write_to_dataset(
-        pa.Table.from_pandas(events, preserve_index=False),
-        root / "events",
-        partition_cols=["day"],
-        basename_template="part-{i}.parquet",
-    )
-    for name in ("users", "titles", "billing", "notifications"):
-        tables[name].to_parquet(root / f"{name}.parquet", index=False)
-    return root
+def root(smoke_store):
+    return smoke_store
 
 
 @pytest.fixture(scope="module")
