@@ -49,6 +49,10 @@ from persona_lib.experiments.stats import (
     difference_in_proportions,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+
+from shared_inputs import require_dataset, rounded  # noqa: E402  (benchmarks/ is not a package)
+
 DEFAULT_DATA = (
     Path(__file__).resolve().parents[1].parent / "shared/data/cookie_cats" / COOKIE_CATS_FILE
 )
@@ -74,13 +78,9 @@ REFERENCE = {
 }
 
 
-def _rounded(value, digits: int = 6):
-    return round(float(value), digits) if isinstance(value, float | np.floating) else value
-
-
 def _result(result) -> dict:
     """A `TestResult` as JSON-safe, rounded values."""
-    return {k: _rounded(v) for k, v in result.to_dict().items()}
+    return {k: rounded(v) for k, v in result.to_dict().items()}
 
 
 def retention(cats: pd.DataFrame, arm: np.ndarray) -> dict:
@@ -99,7 +99,7 @@ def retention(cats: pd.DataFrame, arm: np.ndarray) -> dict:
                          TREATMENT: round(100 * test.treatment_mean, 4)},
             "difference_pp": round(100 * test.estimate, 4),
             "ci95_pp": [round(100 * test.ci_low, 4), round(100 * test.ci_high, 4)],
-            "p_value": _rounded(test.p_value),
+            "p_value": rounded(test.p_value),
             "test": _result(test),
         }  # fmt: skip
     return out
@@ -147,7 +147,7 @@ def compare(ours: dict[str, float]) -> dict:
         value = ours[name]
         out[name] = {
             "published": published,
-            "ours": _rounded(value),
+            "ours": rounded(value),
             "tolerance": tolerance,
             "reproduced": bool(abs(value - published) <= tolerance + 1e-12),
         }
@@ -155,12 +155,7 @@ def compare(ours: dict[str, float]) -> dict:
 
 
 def load(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        sys.exit(
-            f"Cookie Cats CSV not found: {path}. Pass --data <{COOKIE_CATS_FILE}> "
-            "(read in place from ../shared/data, see its README; never copy it here)."
-        )
-    return load_cookie_cats(path)
+    return load_cookie_cats(require_dataset(path, "Cookie Cats CSV", COOKIE_CATS_FILE))
 
 
 def run(path: Path) -> dict:
@@ -195,7 +190,7 @@ def run(path: Path) -> dict:
         "alpha": ALPHA,
         "sample_ratio_check": {
             "expected_weights": [0.5, 0.5],
-            **{k: _rounded(v) for k, v in srm.to_dict().items()},
+            **{k: rounded(v) for k, v in srm.to_dict().items()},
         },
         "retention": kept,
         "sum_gamerounds": game_rounds(cats, arm),

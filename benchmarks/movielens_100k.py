@@ -55,6 +55,10 @@ from persona_lib.models import (
 )
 from persona_lib.models.blend import BlendRecommender
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+
+from shared_inputs import require_dataset  # noqa: E402  (benchmarks/ is not a package)
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/movielens/ml-100k"
 K = 10
 RATIO = 0.75
@@ -96,11 +100,7 @@ PUBLISHED_NDCG_AT_10 = {"BiVAE": 0.4751, "BPR": 0.4420, "LightGCN": 0.4198, "NCF
 
 def load_split(folder: Path):
     """Rated interactions of ml-100k (weight = the rating) split stratified by item."""
-    if not (folder / "u.data").is_file():
-        sys.exit(
-            f"MovieLens 100K not found: {folder} has no u.data. Pass --data <ml-100k folder> "
-            "(read in place from ../shared/data, see its README; never copy it here)."
-        )
+    require_dataset(folder / "u.data", "MovieLens 100K", "ml-100k folder")
     ml = load_movielens(folder)
     interactions = ml.to_interactions()
     train, test = stratified_split(interactions, RATIO, by="title_id", random_state=SPLIT_SEED)

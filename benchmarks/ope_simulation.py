@@ -24,19 +24,20 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from persona_lib.evaluation.ope import standard_estimators
 from persona_lib.evaluation.ope_study import coverage_by_size, make_synthetic_bandit, run_study
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+
+from shared_inputs import rounded  # noqa: E402  (benchmarks/ is not a package)
 
 SEED = 0
 TAU = 10.0  # weight threshold for clipping and switching, fixed before looking at any estimate
 SAMPLE_SIZES = (500, 1000, 2000, 4000)
 COVERAGE_TARGET = 0.90
 ESTIMATORS = standard_estimators(tau=TAU)
-
-
-def _rounded(record: dict) -> dict:
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
 
 
 def main() -> None:
@@ -68,7 +69,7 @@ def main() -> None:
         "n_bootstrap": args.n_bootstrap,
         "alpha": 0.05,
         "tau": TAU,
-        "table": [_rounded(row) for row in table.drop(columns="truth").to_dict("records")],
+        "table": [rounded(row) for row in table.drop(columns="truth").to_dict("records")],
         "coverage": coverage,
         "coverage_target": COVERAGE_TARGET,
         "coverage_target_met": all(

@@ -33,6 +33,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -44,6 +45,10 @@ from persona_lib.evaluation.ope_world import WorldBandit, uniform_logging
 from persona_lib.models.artwork_online import split_rounds
 from persona_lib.models.artwork_rounds import artwork_rounds
 from persona_lib.models.bandits import GreedySupervisedPolicy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+
+from shared_inputs import rounded  # noqa: E402  (benchmarks/ is not a package)
 
 SEED = 0
 TAU = 10.0  # weight threshold of clipped IPW and Switch-DR, fixed in advance
@@ -57,10 +62,6 @@ def skewed_logging(candidates: np.ndarray, skew: float = SKEW) -> np.ndarray:
     dist = (1.0 - skew) * uniform_logging(candidates)
     dist[:, 0] += skew
     return dist
-
-
-def _rounded(record: dict) -> dict:
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
 
 
 def main() -> None:
@@ -112,7 +113,7 @@ def main() -> None:
             "truth_policy_value": round(env.policy_value(), 6),
             "truth_logging_policy_value": round(env.policy_value(env.logging_dist), 6),
             "max_importance_weight": round(float(weights.max()), 3),
-            "table": [_rounded(r) for r in table.drop(columns="truth").to_dict("records")],
+            "table": [rounded(r) for r in table.drop(columns="truth").to_dict("records")],
             "coverage": coverage,
             "coverage_target_met": all(
                 c >= COVERAGE_TARGET for v in coverage.values() for c in v.values()

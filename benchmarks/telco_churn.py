@@ -60,6 +60,10 @@ from persona_lib.data.telco import (
 )
 from persona_lib.models.survival import kaplan_meier
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
+
+from shared_inputs import require_dataset  # noqa: E402  (benchmarks/ is not a package)
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/telco" / TELCO_FILE
 SEED = 0
 N_FOLDS = 5
@@ -223,12 +227,7 @@ def survival_by_contract(telco: pd.DataFrame) -> dict:
 
 
 def load(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        sys.exit(
-            f"Telco churn CSV not found: {path}. Pass --data <{TELCO_FILE}> "
-            "(read in place from ../shared/data, see its README; never copy it here)."
-        )
-    return load_telco(path)
+    return load_telco(require_dataset(path, "Telco churn CSV", TELCO_FILE))
 
 
 def run(path: Path) -> dict:
