@@ -75,8 +75,9 @@ def _ad_load_truth(sales, users: np.ndarray, arm: float, months=None) -> dict[st
     for m in range(months):
         active += survive
         survive = survive * (1 - t.monthly_churn(users, arm, m))
-    return {"churned": 1 - survive, "months": active,
-            "hours": t.expected_total_hours(users, arm, months)}  # fmt: skip
+    # hours per active month do not change with the month: total hours = months active x rate
+    hours = active * t.expected_hours(users, arm)
+    return {"churned": 1 - survive, "months": active, "hours": hours}
 
 
 def ad_load_study(
