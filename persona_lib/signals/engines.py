@@ -55,14 +55,9 @@ class PandasSignals:
         return hours_by_source(self.tables["events"])
 
     def member_features(self, cutoff, threshold: float = COMPLETION_THRESHOLD) -> pd.DataFrame:
-        """`persona_lib.signals.features.member_features` at ``cutoff`` (its threshold is fixed)."""
-        if threshold != COMPLETION_THRESHOLD:
-            raise ValueError(
-                f"the pandas member features count completions at {COMPLETION_THRESHOLD} of the "
-                f"runtime; threshold={threshold} needs the duckdb or spark engine"
-            )
+        """`persona_lib.signals.features.member_features` at ``cutoff``."""
         tables = {name: self.tables[name] for name in FEATURE_TABLES}
-        return member_features(**tables, cutoff=cutoff)
+        return member_features(**tables, cutoff=cutoff, threshold=threshold)
 
     def churn_labels(self, cutoff, horizon_days: float = 31) -> pd.DataFrame:
         """`persona_lib.signals.features.churn_labels` at ``cutoff``."""

@@ -20,7 +20,12 @@ import pandas as pd
 
 from persona_lib.data.schema import DEVICES, GENRES, PLANS
 from persona_lib.signals.browsing import member_browsing_speed
-from persona_lib.signals.engagement import play_outcomes, ratio, session_summary
+from persona_lib.signals.engagement import (
+    COMPLETION_THRESHOLD,
+    play_outcomes,
+    ratio,
+    session_summary,
+)
 from persona_lib.signals.subscriptions import RENEWAL_STATUSES
 
 DAY = pd.Timedelta(days=1)
@@ -156,10 +161,12 @@ def title_genre_weights(titles: pd.DataFrame) -> np.ndarray:
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1)
 
 
-def _viewing(members: pd.DataFrame, ev: pd.DataFrame, titles: pd.DataFrame) -> dict:
+def _viewing(
+    members: pd.DataFrame, ev: pd.DataFrame, titles: pd.DataFrame, threshold: float
+) -> dict:
     """Completion rate, completions in the period, genre entropy and search share of plays."""
     uid, n = members["user_id"].to_numpy(), len(members)
-    plays = play_outcomes(ev, titles)
+    plays = play_outcomes(ev, titles, threshold)
     pos = _positions(uid, plays["user_id"])
     done = plays["completed"].to_numpy()
     known = plays["watch_s"].notna().to_numpy()
@@ -188,6 +195,7 @@ def member_features(
     titles: pd.DataFrame,
     notifications: pd.DataFrame,
     cutoff,
+    threshold: float = COMPLETION_THRESHOLD,
 ) -> pd.DataFrame:
     """One row per member active at ``cutoff``, from log rows strictly before it.
 
@@ -198,8 +206,9 @@ def member_features(
     days), 1 when there was no viewing in 28 days; ``hours_period`` and
     ``completions_period`` since the current billing period began, ``period_trend`` = daily
     hours this period / daily hours overall (1 without any viewing); ``completion_rate``
-    (completed / plays with a stop), ``genre_entropy`` (natural-log entropy of the plays'
-    genre mix), ``device_share_<device>`` (of sessions), ``mean_dwell_ms`` and ``play_rate``
+    (completed / plays with a stop; completed: ``watch_s >= threshold x runtime``),
+    ``genre_entropy`` (natural-log entropy of the plays' genre mix),
+    ``device_share_<device>`` (of sessions), ``mean_dwell_ms`` and ``play_rate``
     (`member_browsing_speed`), ``search_play_share``, ``plan``, ``price``, ``tenure_days``,
     ``payment_failures``, ``prior_churns``, ``notifications_28d``,
     ``notifications_opened_28d`` and ``days_to_renewal``. Why: these are the habits a
@@ -229,7 +238,7 @@ def member_features(
     notes = notifications[(notifications["ts"] < cutoff).to_numpy()]
     members = _members(users.sort_values("user_id"), bill, cutoff)
     start = ev["ts"].min() if len(ev) else cutoff
-    cols = {**_activity(members, ev, cutoff, start), **_viewing(members, ev, titles)}
+    cols = {**_activity(members, ev, cutoff, start), **_viewing(members, ev, titles, threshold)}
     speed = member_browsing_speed(ev).set_index("user_id") if len(ev) else pd.DataFrame()
     for name in ("mean_dwell_ms", "play_rate"):
         values = speed[name] if name in speed else pd.Series(dtype="float64")

@@ -90,3 +90,17 @@ def test_features_command_writes_the_engines_features(small_world, store, tmp_pa
     assert "no event store here" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # a cutoff is required
         main(["features", str(store), "--out", str(out)])
+
+
+def test_engines_agree_at_another_completion_threshold(small_world, store):
+    cutoff = pd.Timestamp(small_world.config.start_date) + pd.Timedelta(days=8)
+    with (
+        open_signals("pandas", world=small_world) as mem,
+        open_signals("duckdb", store=store) as db,
+    ):
+        a, b = mem.member_features(cutoff, threshold=0.5), db.member_features(cutoff, threshold=0.5)
+        default = mem.member_features(cutoff)
+    for name in ("completion_rate", "completions_period"):
+        np.testing.assert_allclose(a[name].to_numpy(float), b[name].to_numpy(float), atol=1e-9)
+    assert (a["completion_rate"].fillna(0) >= default["completion_rate"].fillna(0)).all()
+    assert a["completion_rate"].sum() > default["completion_rate"].sum()
