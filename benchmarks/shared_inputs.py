@@ -24,7 +24,9 @@ def require_dataset(path: Path, what: str, expected: str) -> Path:
 
 
 def rounded(value, digits: int = 6):
-    """A float (numpy or Python) rounded to ``digits``; a dict's float values likewise."""
+    """A float (numpy or Python) rounded to ``digits``; a dict's or list's floats likewise."""
     if isinstance(value, dict):
         return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, digits) for v in value]
     return round(float(value), digits) if isinstance(value, float | np.floating) else value

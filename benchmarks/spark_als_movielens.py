@@ -44,7 +44,8 @@ def timed_row(name: str, model, train, test, shape) -> dict:
     start = time.perf_counter()
     model.fit(train, *shape)
     fit_seconds = time.perf_counter() - start
-    return {"name": name, **evaluate(model, test), "fit_seconds": round(fit_seconds, 3)}
+    metrics, _ = evaluate(model, test)
+    return {"name": name, **metrics, "fit_seconds": round(fit_seconds, 3)}
 
 
 def run(folder: Path) -> dict:

@@ -379,11 +379,34 @@ def ndcg_at_k(
     0.6309
     """
     ranked = rank_hits(truth, predictions, k, gain_col)
-    dcg = ranked.per_user(ranked.gain * _discount(ranked.rank))
     in_truth = ranked.n_relevant > 0
     if not in_truth.any() or not ranked.hit.any():
         return 0.0
-    return float(np.mean(dcg[in_truth] / ranked.ideal_dcg[in_truth]))
+    return float(np.mean(_ndcg_values(ranked)[in_truth]))
+
+
+def _ndcg_values(ranked: RankedHits) -> np.ndarray:
+    """DCG / IDCG per member code; 0 for a member without relevant titles."""
+    dcg = ranked.per_user(ranked.gain * _discount(ranked.rank))
+    ideal = ranked.ideal_dcg
+    return np.divide(dcg, ideal, out=np.zeros_like(dcg), where=ideal > 0)
+
+
+def ndcg_per_member(
+    truth: pd.DataFrame, predictions: pd.DataFrame, k: int = 10, gain_col: str | None = None
+) -> pd.Series:
+    """nDCG at k of each member in ``truth``: the values `ndcg_at_k` averages, for intervals
+    over members (e.g. a bootstrap) and paired comparisons of two models on the same truth.
+
+    Returns a float Series indexed by ``user_id`` (ascending); members without a hit score 0.
+    """
+    ranked = rank_hits(truth, predictions, k, gain_col)
+    in_truth = ranked.n_relevant > 0
+    ids = np.empty(in_truth.size, dtype=truth[USER].to_numpy().dtype)
+    ids[ranked.truth_user] = truth[USER].to_numpy()
+    values = _ndcg_values(ranked)
+    per_member = pd.Series(values[in_truth], index=pd.Index(ids[in_truth], name=USER))
+    return per_member.sort_index().rename("ndcg")
 
 
 def _average_precision(ranked: RankedHits) -> np.ndarray:

@@ -288,3 +288,21 @@ def test_effective_catalog_size():
     assert effective_catalog_size(hours, weight_col="hours") == pytest.approx(2.4)
     with pytest.raises(ValueError, match="plays need a positive total"):
         effective_catalog_size(hours.assign(hours=0.0), weight_col="hours")
+
+
+@pytest.mark.parametrize("ids", [[30, 10, 20], ["c", "a", "b"]])
+def test_ndcg_per_member_holds_the_values_ndcg_at_k_averages(ids):
+    # member ids[0]: relevant {1}, ranked 2 1 -> 1/log2(3); ids[1]: relevant {5}, ranked 5 -> 1;
+    # ids[2]: relevant {9}, no predictions -> 0
+    truth = frame([ids[0], ids[1], ids[2]], [1, 5, 9])
+    pred = frame([ids[0], ids[0], ids[1]], [2, 1, 5], [0.9, 0.5, 0.7])
+    per_member = ranking.ndcg_per_member(truth, pred, k=2)
+    assert per_member.index.tolist() == sorted(ids)
+    expected = {ids[0]: 1 / math.log2(3), ids[1]: 1.0, ids[2]: 0.0}
+    assert per_member.to_dict() == pytest.approx(expected, abs=1e-15)
+    assert per_member.mean() == pytest.approx(ndcg_at_k(truth, pred, k=2), abs=1e-15)
+
+
+def test_ndcg_per_member_of_a_list_without_hits_is_zero_for_every_member():
+    per_member = ranking.ndcg_per_member(frame([1, 2], [1, 2]), frame([1, 2], [3, 4], [1.0, 1.0]))
+    assert per_member.tolist() == [0.0, 0.0]
