@@ -1,5 +1,6 @@
 """The MovieLens benchmark's grid-edge rule: a setting chosen at a grid's edge is pushed outwards
-on validation scores only, one geometric step at a time, and kept only while it scores higher."""
+on validation scores only, one geometric step at a time, and kept only while it scores higher;
+and its helpers: grid scores independent of the worker pool, paired differences over members."""
 
 import importlib.util
 from pathlib import Path
@@ -50,3 +51,49 @@ def test_a_lower_edge_steps_down_and_integers_stay_integers(extend_edges):
     params, _, extra = extend_edges({"f": [16, 32]}, {"f": 16}, 0.1, lambda p: 0.05)
     assert params == {"f": 16}
     assert extra == [{"f": 8, "valid_ndcg_at_10": 0.05, "edge_step": True}]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("movielens_100k_bench_helpers", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tiny_folds():
+    import numpy as np
+    import pandas as pd
+
+    from persona_lib.evaluation.splits import stratified_split
+
+    rng = np.random.default_rng(3)
+    users = rng.integers(0, 60, 1500)
+    titles = np.minimum(rng.geometric(0.05, 1500) - 1, 79)  # skewed popularity, 80 titles
+    frame = pd.DataFrame({"user_id": users, "title_id": titles}).drop_duplicates()
+    frame = frame.assign(weight=np.float32(1.0)).reset_index(drop=True)
+    return [stratified_split(frame, 0.75, by="title_id", random_state=s) for s in (1, 2)]
+
+
+def test_grid_scores_do_not_depend_on_the_pool(bench):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from persona_lib.models import EASERecommender
+
+    folds, points = tiny_folds(), [{"l2": 1.0}, {"l2": 10.0}, {"l2": 100.0}]
+    alone = bench.score_points(None, EASERecommender, {}, points, folds, (60, 80))
+    with ThreadPoolExecutor(2) as pool:
+        pooled = bench.score_points(pool, EASERecommender, {}, points, folds, (60, 80))
+    assert pooled == alone
+    assert len(set(alone)) > 1  # the grid points are told apart
+
+
+def test_paired_difference_of_a_model_with_itself_is_exactly_zero(bench):
+    import pandas as pd
+
+    per_member = pd.Series([0.1, 0.5, 0.9, 0.3], index=[1, 2, 3, 4])
+    row = {"name": "ease", "per_member": per_member}
+    assert bench.paired_difference(row, row) == {"vs": "ease", "diff": 0.0, "ci95": [0.0, 0.0]}
+    shifted = {"name": "blend", "per_member": per_member + 0.05}
+    out = bench.paired_difference(shifted, row)
+    assert out["diff"] == pytest.approx(0.05) and out["ci95"] == pytest.approx([0.05, 0.05])
