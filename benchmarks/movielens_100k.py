@@ -22,7 +22,7 @@ same place, so a setting chosen on the 56K-row folds carries over to the 75K-row
 
 Each test row carries a 95 % bootstrap interval of its nDCG@10 over the 943 members (2,000
 replicates); the model chosen on validation also gets its paired difference from EASE. The
-intervals say how far apart two rows of the table can be told (about +-0.01 for one row).
+intervals say how far apart two rows of the table can be told (about +-0.017 for one row).
 Grid points are scored on ``--workers`` processes (default 2); each point is seeded, so the
 numbers do not depend on the worker count.
 
@@ -97,8 +97,8 @@ GRIDS = {
     "edlae": (EDLAERecommender, {"binarize": True},
               {"dropout": [0.5, 0.67, 0.8], "l2": [100.0, 300.0], "max_diagonal": [0.0, None]}),
     "rp3beta": (RP3betaRecommender, {}, {"alpha": [0.5, 0.8, 1.0], "beta": [0.4, 0.5, 0.6]}),
-    # alpha and regularization move together (the optimum lies on a ridge regularization ~ 20-25
-    # alpha: a validation-only scan, see docstring), so both are searched
+    # alpha and regularization move together (the optimum lies on a ridge where regularization
+    # rises with alpha: a validation-only scan, see docstring), so both are searched
     "als_ratings": (ALSRecommender, {"iterations": 15, "random_state": 0},
                     {"factors": [32, 64], "alpha": [1.0, 2.0, 3.0],
                      "regularization": [30.0, 40.0, 50.0, 60.0]}),
@@ -222,7 +222,7 @@ def grid_search(name: str, folds, shape, pool=None) -> dict:
     best = max(range(len(scores)), key=lambda i: (scores[i]["valid_ndcg_at_10"], -i))
     params, score, extra = extend_edges(
         grid, points(grid)[best], scores[best]["valid_ndcg_at_10"],
-        lambda p: fold_ndcg(lambda: cls(**fixed, **p), folds, shape),
+        lambda p: point_ndcg(cls, {**fixed, **p}, folds, shape),
     )  # fmt: skip
     return {"params": {**fixed, **params}, "grid": grid, "validation": scores + extra,
             "valid_ndcg_at_10": score}  # fmt: skip
