@@ -9,6 +9,14 @@ import scipy.sparse as sp
 from persona_lib.models.base import Recommender
 
 
+def autoencoder_inputs(matrix: sp.csr_matrix, binarize: bool) -> sp.csr_matrix:
+    """The matrix a linear autoencoder (EASE, EDLAE) fits and scores on: ``X > 0`` as float32
+    when ``binarize``, else the confidence weights as given."""
+    if not binarize:
+        return matrix
+    return sp.csr_matrix((matrix > 0).astype(np.float32))
+
+
 class EASERecommender(Recommender):
     """Embarrassingly Shallow AutoEncoder (Steck 2019, "Embarrassingly Shallow Autoencoders for
     Sparse Data", WWW).
@@ -44,23 +52,17 @@ class EASERecommender(Recommender):
         self.l2 = l2
         self.binarize = binarize
 
-    def _inputs(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
-        if not self.binarize:
-            return matrix
-        binary = (matrix > 0).astype(np.float32)
-        return sp.csr_matrix(binary)
-
     def _fit(self, matrix: sp.csr_matrix) -> None:
         if not self.l2 > 0:
             raise ValueError(f"l2 must be > 0, got {self.l2}")
-        x = self._inputs(matrix).astype(np.float64)
+        self._x = autoencoder_inputs(matrix, self.binarize)
+        x = self._x.astype(np.float64)
         gram = (x.T @ x).toarray()
         gram[np.diag_indices_from(gram)] += self.l2
         precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         weights = precision / -np.diag(precision)
         np.fill_diagonal(weights, 0.0)
         self.weights_ = weights.astype(np.float32)
-        self._x = self._inputs(matrix)
 
     def _score_users(self, user_idx: np.ndarray) -> np.ndarray:
         return self._x[user_idx] @ self.weights_

@@ -7,6 +7,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from persona_lib.models.base import Recommender
+from persona_lib.models.ease import autoencoder_inputs
 
 
 class EDLAERecommender(Recommender):
@@ -65,14 +66,9 @@ class EDLAERecommender(Recommender):
         if self.max_diagonal is not None and not 0 <= self.max_diagonal <= 1:
             raise ValueError(f"max_diagonal must lie in [0, 1] or be None, got {self.max_diagonal}")
 
-    def _inputs(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
-        if not self.binarize:
-            return matrix
-        return sp.csr_matrix((matrix > 0).astype(np.float32))
-
     def _fit(self, matrix: sp.csr_matrix) -> None:
         self._check_params()
-        x = self._inputs(matrix)
+        x = autoencoder_inputs(matrix, self.binarize)
         gram = (x.T @ x).astype(np.float64).toarray()
         penalty = self.dropout / (1.0 - self.dropout) * np.diag(gram) + self.l2
         # a title nobody played has a zero row in G: keep G + Lambda invertible
