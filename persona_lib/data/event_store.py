@@ -2,7 +2,7 @@
 
 Layout under ``root``::
 
-    manifest.json                      format, config, n_events, days, row counts, row_ids
+    manifest.json                      format, config, code, n_events, days, row counts, row_ids
     events/day=YYYY-MM-DD/part-00000.parquet         logged events of that UTC date (by ``ts``)
     propensities/day=YYYY-MM-DD/part-00000.parquet   event_id, pscore of that date's impressions
     users.parquet titles.parquet artworks.parquet billing.parquet notifications.parquet
@@ -24,6 +24,11 @@ stable merge cut at date boundaries, so the ids equal `simulate`'s exactly.
 
 The whole store is built in a temporary directory beside ``root`` and renamed onto it at the end:
 a failure leaves an existing store unchanged and no partial one.
+
+Which code made it. The manifest's ``code`` records the SHA-256 of the simulator's source files
+(`code_version.code_manifest`): the running code for `simulate_to_store`, ``world.code`` for
+`write_world_to_store`. `ensure_store` reuses a store only when its format, config, event count
+and code hash match the world's, so a store written from a world of older code is rewritten.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from persona_lib.data import schema
+from persona_lib.data import code_version, schema
 from persona_lib.data.io import write_json, write_parquet
 from persona_lib.data.policies import ServingPolicy
 from persona_lib.data.simulate import DayLoop, events_frame
@@ -238,7 +243,11 @@ def simulate_to_store(
         rows, truth_rows = _write_small(tmp, logs, truth)
         rows |= {"events": writer.n_events, "propensities": writer.n_impressions}
         truth_rows["impressions"] = writer.n_impressions
-        extra = {"days": writer.days, "row_ids": sorted(ctx.row_names)}
+        extra = {
+            "code": code_version.code_manifest(),
+            "days": writer.days,
+            "row_ids": sorted(ctx.row_names),
+        }
         _write_manifest(tmp, config, rows, truth_rows, extra)
     return root
 
@@ -271,14 +280,14 @@ def write_world_to_store(world: World, root: str | os.PathLike) -> Path:
         rows |= {"events": len(events), "propensities": len(world.propensities)}
         truth_rows["impressions"] = len(world.truth.tables["impressions"])
         row_ids = [str(c) for c in events["row_id"].cat.categories]
-        extra = {"days": [_date_name(d) for d in days], "row_ids": row_ids}
+        extra = {"code": world.code, "days": [_date_name(d) for d in days], "row_ids": row_ids}
         _write_manifest(tmp, world.config, rows, truth_rows, extra)
     return root
 
 
 # --- reading ---------------------------------------------------------------------------------
 def read_manifest(root: str | os.PathLike) -> dict:
-    """The store's manifest (format, config, n_events, days, row counts)."""
+    """The store's manifest (format, config, code, n_events, days, row counts)."""
     return json.loads((Path(root) / MANIFEST).read_text(encoding="utf-8"))
 
 
@@ -346,11 +355,14 @@ def read_world(root: str | os.PathLike) -> World:
     logs = {name: read_table(root, name) for name in (*SMALL_TABLES, "events", "propensities")}
     truth_tables = {n: read_table(root, f"truth/{n}") for n in manifest["truth_rows"]}
     truth = Truth(config, truth_tables, logs["titles"], logs["artworks"], logs["users"])
-    return World(config=config, truth=truth, **logs)
+    return World(config=config, truth=truth, code=manifest.get("code", {}), **logs)
 
 
 def store_matches(root: str | os.PathLike, world: World) -> bool:
-    """Whether ``root`` holds a store of this world (same format, config and event count)."""
+    """Whether ``root`` holds a store of this world (same format, config, event count and code).
+
+    A world of unknown code (``world.code == {}``, loaded from an old manifest) matches no store.
+    """
     path = Path(root) / MANIFEST
     if not path.is_file():
         return False
@@ -359,14 +371,17 @@ def store_matches(root: str | os.PathLike, world: World) -> bool:
         manifest.get("format") == STORE_FORMAT
         and manifest.get("config") == world.config.to_dict()
         and manifest.get("n_events") == len(world.events)
+        and bool(world.code)
+        and manifest.get("code") == world.code
     )
 
 
 def ensure_store(world: World, root: str | os.PathLike) -> Path:
     """The store of ``world`` at ``root``: reused when it matches, else (re)written atomically.
 
-    Worlds simulated with the default serving policy are identified by their config; a store
-    whose manifest records another config or event count is replaced.
+    Worlds simulated with the default serving policy are identified by their config and the
+    code that made them (``world.code``); a store whose manifest records another config, event
+    count or code hash (or none: written before the hash was recorded) is replaced.
     """
     if store_matches(root, world):
         return Path(root)

@@ -1,8 +1,11 @@
 """A simulated world: the logged tables, the ground truth kept apart, and their Parquet cache.
 
 ``save_world`` writes every table and every truth table as Parquet (atomically) plus a
-``manifest.json`` (config, persona version, row counts; no timestamps or machine paths), so the
-same config and seed give byte-identical files. ``load_world`` reads Parquet only (never pickles).
+``manifest.json`` (config, persona version, row counts and ``code``: the SHA-256 of the simulator
+source that made the world, see `code_version`; no timestamps or machine paths), so the same
+config, seed and code give byte-identical files. ``load_world`` reads Parquet only (never
+pickles). ``load_or_simulate`` reuses a cached world only when its format, config and code hash
+all match the running code; otherwise it simulates and saves the world again.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from persona_lib.data import schema
+from persona_lib.data import code_version, schema
 from persona_lib.data.io import write_json, write_parquet
 from persona_lib.data.simulate_config import SimulationConfig, load_preset
 from persona_lib.data.simulate_population import artwork_score, fit_score, tile_probabilities
@@ -125,9 +129,18 @@ class Truth:
         return self.latent.title_quality
 
 
+def _running_code() -> dict[str, Any]:
+    return code_version.code_manifest()
+
+
 @dataclass
 class World:
-    """Logged tables (schema dtypes), logged propensities and the separate `Truth`."""
+    """Logged tables (schema dtypes), logged propensities and the separate `Truth`.
+
+    ``code`` says which code made the world (`code_version.code_manifest`): the running code
+    for a world simulated in this process, the manifest's record for a loaded one (``{}`` when
+    the manifest predates the record).
+    """
 
     config: SimulationConfig
     titles: pd.DataFrame
@@ -138,6 +151,7 @@ class World:
     notifications: pd.DataFrame
     propensities: pd.DataFrame  # event_id, pscore of every impression (the policy's log)
     truth: Truth
+    code: dict[str, Any] = field(default_factory=_running_code, repr=False, compare=False)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -145,7 +159,10 @@ class World:
 
 
 def save_world(world: World, directory: str | os.PathLike) -> Path:
-    """Write every table, the propensities and every truth table as Parquet, then the manifest."""
+    """Write every table, the propensities and every truth table as Parquet, then the manifest.
+
+    The manifest records ``world.code``, the code that made the world.
+    """
     root = Path(directory)
     counts = {}
     for name, frame in {**world.tables, "propensities": world.propensities}.items():
@@ -159,6 +176,7 @@ def save_world(world: World, directory: str | os.PathLike) -> Path:
         {
             "format": FORMAT_VERSION,
             "config": world.config.to_dict(),
+            "code": world.code,
             "persona_version": _version(),
             "rows": counts,
             "truth_rows": truth_counts,
@@ -178,7 +196,7 @@ def load_world(directory: str | os.PathLike) -> World:
         n: pd.read_parquet(root / "truth" / f"{n}.parquet") for n in manifest["truth_rows"]
     }
     truth = Truth(config, truth_tables, logs["titles"], logs["artworks"], logs["users"])
-    return World(config=config, truth=truth, **logs)
+    return World(config=config, truth=truth, code=manifest.get("code", {}), **logs)
 
 
 def load_or_simulate(
@@ -186,7 +204,9 @@ def load_or_simulate(
 ) -> World:
     """Load ``<data_dir>/<preset>-<random_state>/`` or simulate and save it first.
 
-    The cache is rebuilt when its manifest is missing or records a different config.
+    The cache is reused only when its manifest records the same format, the same config and
+    the running simulator code (`code_version.code_manifest`); otherwise, e.g. after an edit of
+    the simulator, the world is simulated again and saved over the cache.
     """
     from persona_lib.data.simulate import simulate  # simulate imports this module
 
@@ -196,7 +216,11 @@ def load_or_simulate(
     manifest = directory / MANIFEST
     if manifest.is_file():
         stored = json.loads(manifest.read_text(encoding="utf-8"))
-        if stored.get("config") == config.to_dict() and stored.get("format") == FORMAT_VERSION:
+        if (
+            stored.get("format") == FORMAT_VERSION
+            and stored.get("config") == config.to_dict()
+            and stored.get("code") == code_version.code_manifest()
+        ):
             return load_world(directory)
     world = simulate(config)
     save_world(world, directory)

@@ -11,11 +11,14 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from persona_lib.report.runner import RunResult
 
 __all__ = ["main", "parse_scalar"]
 
-PRESETS = ("smoke", "default", "large")
+PRESETS = ("smoke", "default", "large")  # listing order; the names come from the presets folder
 _EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 TABLES = ("events", "titles", "artworks", "users", "billing", "notifications")
 
@@ -50,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="execute the notebooks and write HTML reports")
-    run.add_argument("--preset", choices=PRESETS, default="default")
+    run.add_argument("--preset", default="default", help="smoke, default (default) or large")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--only", nargs="+", metavar="NAME", help="e.g. 01_data_signals or 01")
     run.add_argument("--out", default="reports", help="output folder (default: reports)")
@@ -72,7 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--table", choices=TABLES, required=True)
 
     simulate = commands.add_parser("simulate", help="simulate (or load the cached) world")
-    simulate.add_argument("--preset", choices=PRESETS, required=True)
+    simulate.add_argument("--preset", required=True, help="smoke, default or large")
     simulate.add_argument("--seed", type=int, required=True)
     simulate.add_argument("--data-dir", default=None)
 
@@ -91,11 +94,47 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _available_presets() -> list[str]:
+    """Preset names: the YAML files `load_preset` reads, smoke, default, large first."""
+    from persona_lib.data.simulate_config import presets_dir
+
+    folder = presets_dir()
+    names = {p.stem for p in folder.glob("*.yaml")} if folder.is_dir() else set(PRESETS)
+    order = {name: i for i, name in enumerate(PRESETS)}
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
+
+
+def _check_preset(preset: str) -> None:
+    """Raise a one-line `ValueError` unless `preset` names a preset file."""
+    available = _available_presets()
+    if preset not in available:
+        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(available)}")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from persona_lib.report.runner import run_notebooks
+    """``persona run``: usage errors (exit 2) are found before anything is written."""
+    try:
+        return _run(args)
+    except KeyboardInterrupt as exc:
+        record = getattr(exc, "run_json", None)
+        marked = f"; {record} marks the run incomplete" if record else ""
+        print(f"persona run: interrupted{marked}", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Check the preset, notebooks, parameters and output folder, then run and report."""
+    from persona_lib.report.parameters import check_parameters
+    from persona_lib.report.runner import discover_notebooks, run_notebooks
 
     overrides = {name: parse_scalar(value) for name, value in args.parameter}
     try:
+        _check_preset(args.preset)
+        paths = discover_notebooks(args.notebooks, args.only)
+        if not paths:
+            raise ValueError("no notebooks named NN_*.ipynb found")
+        others = [p for p in discover_notebooks(args.notebooks) if p not in paths]  # --only
+        check_parameters(paths, overrides, others)
         result = run_notebooks(
             preset=args.preset,
             seed=args.seed,
@@ -109,9 +148,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"persona run: {exc}", file=sys.stderr)
         return 2
-    if not result.notebooks:
-        print("persona run: no notebooks named NN_*.ipynb found", file=sys.stderr)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"persona run: cannot write to {exc.filename or args.out}: {reason}", file=sys.stderr)
         return 2
+    return _report(result)
+
+
+def _report(result: RunResult) -> int:
+    """Print the run's summary and failures; 1 if a notebook failed, else 0."""
     print(f"{len(result.notebooks)} notebooks in {result.duration_s:.1f} s -> {result.index}")
     for nb in result.notebooks:
         if nb.status != "ok":
@@ -171,6 +216,11 @@ def _describe(world: Any) -> str:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    try:
+        _check_preset(args.preset)
+    except ValueError as exc:
+        print(f"persona simulate: {exc}", file=sys.stderr)
+        return 2
     from persona_lib.data.world import load_or_simulate
 
     kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}

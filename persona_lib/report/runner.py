@@ -5,6 +5,11 @@
 report and picks up the ``.metrics.json`` it recorded; finally ``index.html`` and ``run.json``.
 A failing notebook does not stop the others: its partial output is still exported.
 
+Every file is written atomically (temp file, then rename), so a reader never sees half a report.
+The output folder is checked for writability before the first notebook runs. On Ctrl-C the
+interrupted notebook's files are removed, ``run.json`` (``"status": "interrupted"``) and
+``index.html`` list the notebooks that finished, and `RunInterrupted` is raised.
+
 Measured cost on a 2-core machine: about 0.7 s per notebook for papermill and the kernel's
 start and shutdown (a one-cell notebook takes 0.66-0.80 s), export 0.015 s a report with the
 exporter warm; the first export in a process adds ~0.4 s (templates) and, if it has charts,
@@ -14,6 +19,7 @@ inlined bundle), one without ~265 KB (JupyterLab's CSS).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import subprocess
@@ -34,7 +40,7 @@ from persona_lib.report.export import export_html
 from persona_lib.report.metrics import metrics_path, read_metrics
 from persona_lib.report.summary import summary_html
 
-__all__ = ["NotebookResult", "RunResult", "discover_notebooks", "run_notebooks"]
+__all__ = ["NotebookResult", "RunInterrupted", "RunResult", "discover_notebooks", "run_notebooks"]
 
 KEY_PACKAGES = (
     "persona",
@@ -91,6 +97,18 @@ class RunResult:
     def ok(self) -> bool:
         """True when every notebook ran to the end."""
         return not self.failed
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `run_notebooks`, raised after ``run.json`` marked the run incomplete.
+
+    A `KeyboardInterrupt`, so code that handles Ctrl-C keeps working; ``run_json`` is the path
+    of the record that lists the notebooks that finished.
+    """
+
+    def __init__(self, run_json: str) -> None:
+        super().__init__(run_json)
+        self.run_json = run_json
 
 
 def _default_notebooks_dir() -> Path:
@@ -169,14 +187,27 @@ def _execute(path: Path, out_dir: Path, parameters: dict[str, Any], progress: bo
     return error
 
 
+def _output_files(path: Path, out_dir: Path) -> tuple[Path, Path, Path]:
+    """The metrics JSON, executed notebook and HTML report that `path` writes into `out_dir`."""
+    return (
+        metrics_path(path.stem, out_dir),
+        out_dir / f"{path.stem}.ipynb",
+        out_dir / f"{path.stem}.html",
+    )
+
+
+def _remove_outputs(path: Path, out_dir: Path) -> None:
+    """Delete the files of `path` in `out_dir`, so no earlier or partial output passes as new."""
+    for stale in _output_files(path, out_dir):
+        stale.unlink(missing_ok=True)
+
+
 def _run_one(
     path: Path, out_dir: Path, parameters: dict[str, Any], hide_code: bool, progress: bool
 ) -> NotebookResult:
     """Execute, export and collect the metrics of one notebook."""
-    metrics_file = metrics_path(path.stem, out_dir)
-    ipynb, html_file = out_dir / f"{path.stem}.ipynb", out_dir / f"{path.stem}.html"
-    for stale in (metrics_file, ipynb, html_file):
-        stale.unlink(missing_ok=True)  # never show an earlier run's output as this run's
+    metrics_file, ipynb, html_file = _output_files(path, out_dir)
+    _remove_outputs(path, out_dir)  # never show an earlier run's output as this run's
     start = time.perf_counter()
     error = _execute(path, out_dir, parameters, progress)
     execute_s = time.perf_counter() - start
@@ -268,13 +299,25 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; }
 td { vertical-align: top; }
 td.num { text-align: right; white-space: nowrap; }
-tr.failed td:nth-child(2), pre.error { color: #b00020; }
+tr.failed td:nth-child(2), pre.error, p.interrupted { color: #b00020; }
 ul { margin: 0; padding-left: 1rem; }
 pre.error { white-space: pre-wrap; margin: .3rem 0 0; }
 .meta { color: #555; }
 table.summary { margin-bottom: 1.5rem; }
 table.summary td.nb { font-weight: 600; }
 """
+
+
+def _interrupted_html(n_finished: int, unfinished: list[str]) -> str:
+    """The index page's warning that Ctrl-C cut the run short; empty for a complete run."""
+    if not unfinished:
+        return ""
+    esc = html.escape
+    return (
+        f'\n<p class="interrupted">This run was interrupted during {esc(unfinished[0])}: '
+        f"{n_finished} of {n_finished + len(unfinished)} notebooks finished; not finished: "
+        f"{esc(', '.join(unfinished))}. Reports below are from this run only.</p>"
+    )
 
 
 def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
@@ -285,6 +328,7 @@ def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
     summary = f"{len(results) - len(failed)} of {len(results)} notebooks ran" + (
         f"; failed: {', '.join(failed)}" if failed else ""
     )
+    warning = _interrupted_html(len(results), run["unfinished"])
     params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())
     rows = "\n".join(_index_row(nb) for nb in results)
     executive = summary_html([(nb.name, nb.html, nb.metrics) for nb in results])
@@ -292,7 +336,7 @@ def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>persona reports</title><style>{_INDEX_CSS}</style></head>
-<body><h1>persona reports</h1>
+<body><h1>persona reports</h1>{warning}
 <p class="meta">{esc(summary)}. Parameters: {esc(params)}. Finished {esc(run["finished_at"])},
 commit {esc(str(run["git_commit"]))}, {run["duration_s"]:.1f} s in total.</p>
 {executive}<table><thead><tr><th>Notebook</th><th>Status</th><th>Duration</th>
@@ -306,12 +350,16 @@ commit {esc(str(run["git_commit"]))}, {run["duration_s"]:.1f} s in total.</p>
 def _run_record(
     base: dict[str, Any],
     results: list[NotebookResult],
+    unfinished: list[str],
     folder: Path,
     started: float,
     duration_s: float,
 ) -> dict[str, Any]:
-    """The JSON-safe content of run.json."""
+    """The JSON-safe content of run.json; `unfinished` names the notebooks a Ctrl-C cut off."""
     return {
+        "status": "interrupted" if unfinished else "complete",
+        "complete": not unfinished,
+        "unfinished": unfinished,
         "parameters": base,
         "seeds": {"SEED": base.get("SEED")},
         "started_at": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
@@ -322,6 +370,45 @@ def _run_record(
         "notebooks": [nb.to_dict() for nb in results],
         "failed": [nb.name for nb in results if nb.status != "ok"],
     }
+
+
+def _prepare_out_dir(out: Path) -> None:
+    """Create `out` and write and remove a probe file in it, before any notebook runs.
+
+    Raises
+    ------
+    OSError
+        With ``filename`` set to `out` and the system's reason, e.g. a read-only folder or a
+        full disk.
+    """
+    existed = out.is_dir()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".persona-probe-") as probe:
+            probe.write(b"persona")
+            probe.flush()
+    except OSError as exc:
+        if not existed and out.is_dir():
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
+
+
+def _write_reports(
+    run: dict[str, Any], results: list[NotebookResult], out: Path
+) -> tuple[Path, Path]:
+    """Write ``run.json``, then ``index.html``; an `OSError` names the file that failed."""
+    pending = [
+        (out / "run.json", lambda path: write_json(run, path)),
+        (out / "index.html", lambda path: write_text(_index_html(results, run), path)),
+    ]
+    written = []
+    for target, write in pending:
+        try:
+            written.append(write(target))
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+    return written[0], written[1]
 
 
 def run_notebooks(
@@ -360,6 +447,17 @@ def run_notebooks(
     RunResult
         Per-notebook outcomes; ``.failed`` lists the notebooks that raised.
 
+    Raises
+    ------
+    ValueError
+        If a name in `only` matches no notebook (before anything is written).
+    OSError
+        If `out_dir` cannot be created or written (checked before the first notebook runs),
+        or a report cannot be written; ``filename`` names the folder or file.
+    RunInterrupted
+        On Ctrl-C, after ``run.json`` (``"status": "interrupted"``) and ``index.html`` list the
+        notebooks that finished and the interrupted notebook's files were removed.
+
     Examples
     --------
     >>> result = run_notebooks(preset="smoke", seed=1, out_dir="reports")  # doctest: +SKIP
@@ -371,17 +469,24 @@ def run_notebooks(
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # kernels inherit it; implicit's ALS needs it
     paths = discover_notebooks(notebooks_dir, only)
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    _prepare_out_dir(out)
     base = {"PRESET": preset, "SEED": seed, "OUT_DIR": str(out), **(parameters or {})}
-    started, clock = time.time(), time.perf_counter()
-    results = []
-    for path in tqdm(paths, desc="notebooks", unit="nb", disable=not progress):
-        results.append(_run_one(path, out, base, hide_code, progress))
-    duration_s = time.perf_counter() - clock
     folder = paths[0].parent if paths else Path.cwd()
-    run = _run_record(base, results, folder, started, duration_s)
-    run_json = write_json(run, out / "run.json")
-    index = write_text(_index_html(results, run), out / "index.html")
+    started, clock, results = time.time(), time.perf_counter(), []
+    try:
+        for path in tqdm(paths, desc="notebooks", unit="nb", disable=not progress):
+            results.append(_run_one(path, out, base, hide_code, progress))
+    except KeyboardInterrupt as exc:
+        unfinished = paths[len(results) :]
+        if unfinished:
+            _remove_outputs(unfinished[0], out)  # the kernel may have written its metrics
+        duration_s = time.perf_counter() - clock
+        run = _run_record(base, results, [p.stem for p in unfinished], folder, started, duration_s)
+        run_json, _ = _write_reports(run, results, out)
+        raise RunInterrupted(str(run_json)) from exc
+    duration_s = time.perf_counter() - clock
+    run = _run_record(base, results, [], folder, started, duration_s)
+    run_json, index = _write_reports(run, results, out)
     return RunResult(
         out_dir=str(out),
         notebooks=tuple(results),

@@ -2,6 +2,14 @@
 
 The figures are checked against public calibration targets and, where the simulator knows the
 answer, against its truth: not only that the notebook ran.
+
+Every statistical check holds on any draw it can meet. The simulated worlds depend on floating
+point that differs between CPUs (a page served by a BLAS-fitted model changes the draw), so no
+check asks one 95 % interval to cover its truth (a coin that one machine in twenty loses).
+Instead an estimate must lie within ``Z_MAX`` standard errors of the truth (the standard error
+read off its interval; a correct estimator fails that with probability 6e-5) or a coverage count
+must reach its binomial bound. ``tests/unit/evaluation/test_truth_checks.py`` shows that a biased
+estimator fails both.
 """
 
 import json
@@ -11,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from persona_lib.evaluation.truth_checks import min_covering, z_to_truth
 from persona_lib.report.runner import discover_notebooks, run_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +38,22 @@ def smoke_run(tmp_path_factory):
     )
 
 
+Z_MAX = 4.0  # |z| of an estimate against its truth; P(|Z| >= 4) = 6.3e-5 for a correct one
+
+
 def metrics_of(run, name):
     return next(nb.metrics for nb in run.notebooks if nb.name == name)
+
+
+def assert_near_truth(m, estimate, low, high, truth):
+    """The estimate lies within `Z_MAX` standard errors (from its 95 % interval) of the truth;
+    `truth` is a metric key or a number."""
+    value = m[truth] if isinstance(truth, str) else truth
+    z = float(z_to_truth(m[estimate], m[low], m[high], value))
+    assert abs(z) < Z_MAX, (
+        f"{estimate} = {m[estimate]:.4g} (CI {m[low]:.4g} to {m[high]:.4g}) lies {z:+.1f} "
+        f"standard errors from {truth} = {value:.4g}"
+    )
 
 
 def test_every_notebook_runs(smoke_run):
@@ -77,9 +100,14 @@ def test_recommenders_offline_and_online(smoke_run):
         assert 0 <= m[f"{name}_ndcg_at_10"] <= 1
     assert m["ease_ndcg_at_10"] > 0.2 and m["als_ndcg_at_10"] > 0.2
     assert m["best_ndcg_at_10"] >= m["popularity_ndcg_at_10"]
-    # in the simulated service, with common random numbers, the personalized page beats the
-    # simulator's default page for the same members on the same days (paired 95 % CI above 0)
-    assert m["page_als_play_rate_diff_ci_low"] > 0
+    # in the simulated service, with common random numbers, the personalized pages do better
+    # than the simulator's default page for the same members on the same days. The ALS page's
+    # paired difference is about 3.8 standard errors above 0 on smoke (EASE's about 4.3), so a
+    # negative estimate has probability below 1e-4; whether the 95 % interval excludes 0 is a
+    # 97 % coin and is not asserted
+    assert m["page_als_play_rate_diff"] > 0
+    assert m["page_als_play_rate_diff_ci_low"] < m["page_als_play_rate_diff"]
+    assert m["page_als_play_rate_diff"] < m["page_als_play_rate_diff_ci_high"]
     assert m["page_ease_play_rate_lift_pct"] > 0
     assert -1 <= m["offline_online_spearman"] <= 1
     # the feedback loop changes a member's page without a refit
@@ -106,15 +134,17 @@ def test_artwork_personalization_against_truth(smoke_run):
     )
     assert m["study_dr_min_coverage_pct"] >= 70 and m["study_ipw_min_coverage_pct"] >= 70
     assert m["study_dr_relative_rmse_pct"] < 25
-    # online, a learning policy beats random artwork: paired CI above 0, less regret
-    assert m["linucb_take_fraction_lift_ci_low_pct"] > 0
+    # online, a learning policy beats random artwork: its true click lift (computed from the
+    # simulator's click probabilities, no sampling noise of clicks) and less regret; the
+    # measured take-fraction lift is about 3 standard errors above 0 on smoke, so only its sign
+    # is asserted (P(< 0) about 1e-3), not that its interval excludes 0
     assert m["truth_linucb_click_lift_pct"] > 5
+    assert m["linucb_take_fraction_lift_pct"] > 0
     assert m["truth_linucb_regret_clicks"] < m["truth_uniform_regret_clicks"]
     # in a world with clickbait, training on clicks buys clicks with clickbait artwork, and
     # those clicks turn into quality plays less often than the play-trained policy's
     assert m["click_trained_click_lift_pct"] > m["play_trained_click_lift_pct"]
-    assert (m["truth_click_trained_clickbait_share_pct"]
-            > m["truth_uniform_clickbait_share_pct"] + 3)  # fmt: skip
+    assert m["truth_click_trained_clickbait_share_pct"] > m["truth_uniform_clickbait_share_pct"] + 3
     assert m["click_trained_plays_per_click"] < m["play_trained_plays_per_click"]
 
 
@@ -136,8 +166,14 @@ def test_churn_retention_against_truth(smoke_run):
     # completion at play start: better than chance, below the exact ceiling, calibrated
     assert 0.6 < m["completion_roc_auc"] < m["truth_completion_roc_auc"]
     assert abs(m["completion_mean_predicted_pct"] - m["completion_rate_pct"]) < 2
-    # the randomized push experiment: its 95 % CI holds the true mean effect
-    assert m["push_effect_ci_low_pp"] <= m["truth_push_effect_pp"] <= m["push_effect_ci_high_pp"]
+    # the randomized push experiment estimates the true mean effect
+    assert_near_truth(
+        m,
+        "push_effect_pp",
+        "push_effect_ci_low_pp",
+        "push_effect_ci_high_pp",
+        "truth_push_effect_pp",
+    )
     # targeting by predicted uplift beats random targeting in true visits; the learned send
     # hour is closer to each member's true best hour than a fixed evening hour
     assert m["truth_top30_random_visits"] < m["truth_top30_model_visits"]
@@ -149,19 +185,30 @@ def test_experiments_calibrated_and_against_truth(smoke_run):
     m = metrics_of(smoke_run, "05_experiments")
     # the hashed assignment splits as designed
     assert m["srm_p_value"] > 0.001 and 45 < m["treated_share_pct"] < 55
-    # the experiment's intervals hold the true launch effects (known from counterfactual runs)
-    assert m["intervals_covering_truth"] >= m["metrics_tested"] - 1
-    assert m["play_rate_diff_ci_low_pp"] <= m["truth_play_rate_diff_pp"]
-    assert m["truth_play_rate_diff_pp"] <= m["play_rate_diff_ci_high_pp"]
+    # the experiment estimates the true launch effects (known from counterfactual runs): each
+    # within Z_MAX standard errors, and the coverage count reaches its binomial bound
+    for metric, unit in (("play_rate_diff", "_pp"), ("hours_diff", ""), ("churn_diff", "_pp")):
+        assert_near_truth(
+            m,
+            f"{metric}{unit}",
+            f"{metric}_ci_low{unit}",
+            f"{metric}_ci_high{unit}",
+            f"truth_{metric}{unit}",
+        )
+    assert m["intervals_covering_truth"] >= min_covering(m["metrics_tested"])
     assert m["truth_play_rate_diff_pp"] > 0 and m["truth_hours_diff"] > 0
     # CUPED: a narrower interval around the same truth
     assert m["cuped_variance_reduction_pct"] > 20
     cuped_width = m["hours_cuped_ci_high"] - m["hours_cuped_ci_low"]
     assert cuped_width < m["hours_diff_ci_high"] - m["hours_diff_ci_low"]
-    assert m["hours_cuped_ci_low"] <= m["truth_hours_diff"] <= m["hours_cuped_ci_high"]
-    # A/A calibration: the false-positive rate's interval holds 5 %; peeking inflates the
-    # naive test while the always-valid test holds
-    assert m["aa_fpr_ci_low_pct"] <= 5 <= m["aa_fpr_ci_high_pct"]
+    assert_near_truth(
+        m, "hours_cuped_diff", "hours_cuped_ci_low", "hours_cuped_ci_high", "truth_hours_diff"
+    )
+    # A/A calibration: the false-positive rate is 5 % within sampling error; peeking inflates
+    # the naive test while the always-valid test holds
+    assert_near_truth(
+        m, "aa_false_positive_rate_pct", "aa_fpr_ci_low_pct", "aa_fpr_ci_high_pct", 5.0
+    )
     assert m["peeking_naive_fpr_pct"] > 10 and m["peeking_msprt_fpr_pct"] < 6
 
 
@@ -179,19 +226,30 @@ def test_revenue_impact_against_truth(smoke_run):
         m["experiment_revenue_diff_usd"]
         == metrics_of(smoke_run, "05_experiments")["revenue_diff_usd"]
     )
-    low, high = m["scaled_revenue_ci_low_usd"], m["scaled_revenue_ci_high_usd"]
-    assert low <= m["truth_scaled_revenue_usd_per_year"] <= high
+    assert_near_truth(
+        m,
+        "scaled_revenue_usd_per_year",
+        "scaled_revenue_ci_low_usd",
+        "scaled_revenue_ci_high_usd",
+        "truth_scaled_revenue_usd_per_year",
+    )
 
 
 def test_sales_conversions_against_truth(smoke_run):
     m = metrics_of(smoke_run, "07_sales_conversions")
-    # upsell: the uplift-targeted offer beats a random one of the same size in the truth, and the
-    # estimate from the logs alone holds the true value in its 95 % interval
+    # upsell: the uplift-targeted offer beats a random one of the same size in the truth (by
+    # about 20 standard errors on smoke), and the estimate from the logs alone lies near the
+    # true value
     assert m["truth_upsell_top_vs_random_ci_low"] > 0
     assert m["truth_upsell_none_upgrades_per_1k"] < m["truth_upsell_top_upgrades_per_1k"]
     assert m["truth_upsell_top_upgrades_per_1k"] <= m["truth_upsell_everyone_upgrades_per_1k"]
-    assert m["upsell_top_upgrades_ci_low"] <= m["truth_upsell_top_upgrades_per_1k"]
-    assert m["truth_upsell_top_upgrades_per_1k"] <= m["upsell_top_upgrades_ci_high"]
+    assert_near_truth(
+        m,
+        "upsell_top_upgrades_per_1k",
+        "upsell_top_upgrades_ci_low",
+        "upsell_top_upgrades_ci_high",
+        "truth_upsell_top_upgrades_per_1k",
+    )
     # win-back: a featured title brings back more than no message; the logged random-title arm
     # estimates its true rate; the personalized title is no worse than a random one
     assert m["winback_lapsed"] >= 200
@@ -199,13 +257,12 @@ def test_sales_conversions_against_truth(smoke_run):
         m["truth_winback_none_reactivations_per_1k"]
         < m["truth_winback_popular_reactivations_per_1k"]
     )
-    assert (
-        m["winback_featured_random_ci_low"]
-        <= m["truth_winback_featured_random_reactivations_per_1k"]
-    )
-    assert (
-        m["truth_winback_featured_random_reactivations_per_1k"]
-        <= m["winback_featured_random_ci_high"]
+    assert_near_truth(
+        m,
+        "winback_featured_random_reactivations_per_1k",
+        "winback_featured_random_ci_low",
+        "winback_featured_random_ci_high",
+        "truth_winback_featured_random_reactivations_per_1k",
     )
     assert (
         m["truth_winback_personalized_reactivations_per_1k"]
@@ -218,13 +275,15 @@ def test_sales_conversions_against_truth(smoke_run):
         m["truth_cross_sell_model_adoptions_per_1k"], rel=0.1
     )
     # ads: targeted categories draw more responses than untargeted ads; more ad load loses
-    # members, and the experiment's churn estimate holds the truth in its interval
+    # members, and the experiment's churn estimate lies near the truth
     assert m["truth_ads_targeting_lift_ci_low"] > 0
     assert m["truth_ads_6_vs_4_churn_6m_per_1k"] > 0
-    assert (
-        m["ads_6_churn_6m_ci_low"]
-        <= m["truth_ads_6_churn_6m_per_1k"]
-        <= m["ads_6_churn_6m_ci_high"]
+    assert_near_truth(
+        m,
+        "ads_6_churn_6m_per_1k",
+        "ads_6_churn_6m_ci_low",
+        "ads_6_churn_6m_ci_high",
+        "truth_ads_6_churn_6m_per_1k",
     )
     assert m["truth_ads_6_vs_4_lifetime_revenue_usd"] < 0 < m["truth_ads_6_vs_4_revenue_12m_usd"]
     assert m["ads_tier_arpu_usd"] == pytest.approx(m["truth_ads_tier_arpu_usd"], rel=0.05)

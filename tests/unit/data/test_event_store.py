@@ -7,12 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from persona_lib.data import code_version, event_store
 from persona_lib.data.event_store import (
+    ensure_store,
     read_events,
     read_manifest,
     read_table,
     read_world,
     simulate_to_store,
+    store_matches,
     write_world_to_store,
 )
 from persona_lib.data.policies import PopularityGenrePolicy
@@ -82,6 +85,7 @@ def test_manifest_records_config_counts_and_days(stored):
     assert manifest["n_events"] == len(world.events) == manifest["rows"]["events"]
     assert manifest["truth_rows"]["impressions"] == len(world.truth.tables["impressions"])
     assert manifest["days"][0] == SMOKE.start_date and len(manifest["days"]) > SMOKE.n_days
+    assert manifest["code"] == code_version.code_manifest() == world.code
     text = (root / "manifest.json").read_text()
     assert str(root) not in text and "/tmp" not in text
     assert json.loads(text) == manifest
@@ -131,3 +135,45 @@ def test_refuses_to_replace_a_directory_that_is_not_a_store(tmp_path):
     with pytest.raises(FileExistsError, match="is not an event store"):
         simulate_to_store(SMOKE.replace(n_users=50, n_days=2), tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_ensure_store_is_keyed_on_the_code_that_made_the_world(tmp_path, monkeypatch):
+    config = SMOKE.replace(n_users=200, n_days=3)
+    world = simulate(config)
+    root = ensure_store(world, tmp_path / "store")
+    assert read_manifest(root)["code"] == code_version.code_manifest() == world.code
+
+    def fail(*args, **kwargs):
+        raise AssertionError("should have reused the store")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(event_store, "write_world_to_store", fail)
+        assert ensure_store(world, root) == root  # nothing changed: reused
+
+    newer = "e" * 64
+    monkeypatch.setattr(code_version, "simulator_code_hash", lambda: newer)
+    newer_world = simulate(config)  # the same world, made by (pretend) edited code
+    assert newer_world.code["simulator_sha256"] == newer
+    assert store_matches(root, world) and not store_matches(root, newer_world)
+    assert ensure_store(newer_world, root) == root
+    assert read_manifest(root)["code"]["simulator_sha256"] == newer
+    assert store_matches(root, newer_world) and not store_matches(root, world)
+    pd.testing.assert_frame_equal(read_events(root), world.events)
+    assert [p.name for p in tmp_path.iterdir()] == ["store"]  # swapped atomically, no leftovers
+
+
+def test_a_store_without_code_still_reads_but_is_rewritten(tmp_path):
+    config = SMOKE.replace(n_users=100, n_days=2)
+    root = simulate_to_store(config, tmp_path / "old")
+    manifest = read_manifest(root)
+    del manifest["code"]
+    (root / "manifest.json").write_text(json.dumps(manifest))  # as written before the hash
+    old = read_world(root)
+    assert old.code == {} and old.config == config
+    assert len(read_events(root, columns=["ts"])) == manifest["n_events"]
+    assert not store_matches(root, old)  # unknown code matches nothing, not even itself
+    world = simulate(config)
+    assert not store_matches(root, world)
+    ensure_store(world, root)
+    assert read_manifest(root)["code"] == code_version.code_manifest()
+    assert store_matches(root, world)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tolerances import FLOAT32
 
 from persona_lib.data import schema
 from persona_lib.data.policies import (
@@ -64,7 +65,7 @@ def test_page_shapes_dtypes_and_propensities(catalog):
     art_title = artworks["title_id"].to_numpy()
     assert np.array_equal(art_title[page.artwork_id], page.title_id)
     _, count = artwork_index(artworks)
-    np.testing.assert_allclose(page.pscore, 1.0 / count[page.title_id], rtol=1e-6)
+    np.testing.assert_allclose(page.pscore, 1.0 / count[page.title_id], **FLOAT32)
     names = [page.row_names[i] for i in page.row_id[0]]
     assert names[:3] == ["popular", "trending", "new"]  # no series in progress yet
     assert set(names[3:]) <= {f"genre:{g}" for g in schema.GENRES}

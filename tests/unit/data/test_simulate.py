@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tolerances import FLOAT32, approx32
 
 from persona_lib.data import schema
 from persona_lib.data.policies import PopularityGenrePolicy
@@ -85,9 +86,10 @@ def test_truth_click_prob_and_best_artwork(world):
     p = world.truth.click_prob(
         ev["user_id"], ev["title_id"], ev["artwork_id"], device=ev["device"].astype(str).to_numpy()
     )
-    ratio = (rows["p_click"] / rows["p_examine"]).to_numpy()
-    assert np.all(p + 1e-5 >= ratio)  # equal unless the member had completed the title
-    assert np.mean(np.isclose(p, ratio, rtol=1e-4)) > 0.9
+    ratio = (rows["p_click"] / rows["p_examine"]).to_numpy()  # logged in float32
+    slack = FLOAT32["atol"] + FLOAT32["rtol"] * ratio
+    assert np.all(p + slack >= ratio)  # equal unless the member had completed the title
+    assert np.mean(np.isclose(p, ratio, **FLOAT32)) > 0.9
     users, titles = np.arange(50), np.arange(50)
     best = world.truth.best_artwork(users, titles)
     art = world.artworks
@@ -95,7 +97,8 @@ def test_truth_click_prob_and_best_artwork(world):
     for u, t, b in zip(users, titles, best, strict=True):
         ids = art.loc[art["title_id"] == t, "artwork_id"].to_numpy()
         probs = world.truth.click_prob(np.full(ids.size, u), np.full(ids.size, t), ids)
-        assert probs.max() == pytest.approx(world.truth.click_prob([u], [t], [b])[0])
+        # float32 tastes, scored in batches of another shape
+        assert probs.max() == approx32(world.truth.click_prob([u], [t], [b])[0])
 
 
 def test_churned_members_have_no_sessions_after_lapsing(world):

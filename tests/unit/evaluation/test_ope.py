@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from tolerances import FLOAT64, approx64, approx_closed_form
 
 from persona_lib.evaluation.ope import (
     DirectMethod,
@@ -62,7 +63,7 @@ ALL = [
     ],
 )
 def test_hand_computed_tiny_case(estimator, expected):
-    assert estimator.estimate_policy_value(**TINY) == pytest.approx(expected, abs=1e-12)
+    assert estimator.estimate_policy_value(**TINY) == approx_closed_form(expected)
 
 
 def test_replay_averages_the_matching_rounds():
@@ -83,7 +84,7 @@ def test_replay_equals_snipw_under_uniform_logging():
     inputs = {"reward": reward, "action": action, "action_dist": picks}
     replay = ReplayMethod().estimate_policy_value(**inputs)
     snipw = SelfNormalizedIPW().estimate_policy_value(**inputs, pscore=np.full(n, 1 / k))
-    assert replay == pytest.approx(snipw, abs=1e-12)
+    assert replay == approx64(snipw)  # two estimators, equal on paper
 
 
 def test_position_axis_selects_the_logged_slot():
@@ -166,10 +167,10 @@ def test_self_normalized_equals_plain_when_weights_average_to_one():
     w = importance_weights(inputs["action"], inputs["pscore"], inputs["action_dist"])
     np.testing.assert_allclose(w, [0.5, 1.5, 1.0, 1.0])
     ipw = InverseProbabilityWeighting().estimate_policy_value(**inputs)
-    assert SelfNormalizedIPW().estimate_policy_value(**inputs) == pytest.approx(ipw, abs=1e-12)
+    assert SelfNormalizedIPW().estimate_policy_value(**inputs) == approx64(ipw)
     dr = DoublyRobust().estimate_policy_value(**inputs)
     sndr = SelfNormalizedDoublyRobust().estimate_policy_value(**inputs)
-    assert sndr == pytest.approx(dr, abs=1e-12)
+    assert sndr == approx64(dr)
 
 
 def test_clipping_bounds_and_monotonicity():
@@ -194,8 +195,8 @@ def test_switch_dr_limits():
     assert (logs["action_dist"][np.arange(400), logs["action"]] > 0).all()  # every w > 0
     big = SwitchDoublyRobust(tau=1e12).estimate_policy_value(**logs, q_hat=q_hat)
     zero = SwitchDoublyRobust(tau=0.0).estimate_policy_value(**logs, q_hat=q_hat)
-    assert big == pytest.approx(dr, abs=1e-15)
-    assert zero == pytest.approx(dm, abs=1e-15)
+    assert big == approx64(dr)
+    assert zero == approx64(dm)
 
 
 # --- intervals -------------------------------------------------------------------------------
@@ -308,7 +309,7 @@ def test_reward_model_reads_every_action_off_the_fitted_coefficients():
         other = np.hstack(
             [context, np.tile(np.eye(4)[a], (2000, 1)), np.tile(np.eye(2)[p], (2000, 1))]
         )
-        np.testing.assert_allclose(q_hat[:, a, p], direct.predict_proba(other)[:, 1], atol=1e-10)
+        np.testing.assert_allclose(q_hat[:, a, p], direct.predict_proba(other)[:, 1], **FLOAT64)
 
 
 def test_reward_model_is_cross_fitted_and_sensible():

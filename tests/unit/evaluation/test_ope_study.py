@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from scipy.integrate import quad
 from scipy.special import expit
+from tolerances import FLOAT64, approx64
 
 from persona_lib.evaluation.ope import DoublyRobust, InverseProbabilityWeighting
 from persona_lib.evaluation.ope_study import (
@@ -49,11 +50,11 @@ def test_true_value_closed_form_without_context():
     env = _context_free(epsilon_eval=0.1)
     p = expit(np.array([0.5, -0.5, -1.5]))
     # epsilon-greedy: (1 - eps) on the best action plus eps spread uniformly
-    assert env.policy_value(n_contexts=1000) == pytest.approx(0.9 * p[0] + 0.1 * p.mean(), 1e-12)
+    assert env.policy_value(n_contexts=1000) == approx64(0.9 * p[0] + 0.1 * p.mean())
     # logging: (1 - eps_b) softmax(logit) + eps_b / K
     odds = p / (1 - p)  # exp(logit)
     pi_b = 0.7 * odds / odds.sum() + 0.3 / 3
-    assert env.policy_value(env.logging_policy, n_contexts=1000) == pytest.approx(pi_b @ p, 1e-12)
+    assert env.policy_value(env.logging_policy, n_contexts=1000) == approx64(pi_b @ p)
 
 
 def test_true_value_matches_gaussian_integral():
@@ -101,7 +102,7 @@ def test_table_columns_and_ipw_mse_falls_with_n():
     ipw = table[table["estimator"] == "ipw"]
     assert np.all(np.diff(ipw["mse"].to_numpy()) < 0)
     assert table["coverage"].between(0.0, 1.0).all()
-    np.testing.assert_allclose(table["mse"], table["bias"] ** 2 + table["variance"], rtol=1e-9)
+    np.testing.assert_allclose(table["mse"], table["bias"] ** 2 + table["variance"], **FLOAT64)
 
 
 def test_summary_on_a_hand_computed_case():

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from tolerances import approx64
 
 from persona_lib.data.simulate import simulate
 from persona_lib.data.simulate_config import SimulationConfig
@@ -35,11 +36,11 @@ def test_value_is_the_exact_truth_of_the_pool(world_pool):
     world, pool = world_pool
     dist = _first_slot(pool.candidates)
     env = WorldBandit.from_world(world, pool, dist)
-    assert env.policy_value() == pytest.approx(true_policy_value(world, pool, dist), rel=1e-12)
+    assert env.policy_value() == approx64(true_policy_value(world, pool, dist))
     # uniform logging's value is the mean of each round's candidates
     valid = pool.candidates >= 0
     expected = np.mean(env.reward_prob.sum(axis=1) / valid.sum(axis=1))
-    assert env.policy_value(env.logging_dist) == pytest.approx(expected, rel=1e-12)
+    assert env.policy_value(env.logging_dist) == approx64(expected)
     assert 0.0 < env.policy_value() < 0.5
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tolerances import FLOAT64
 
 from persona_lib.data.policies import PopularityGenrePolicy
 from persona_lib.data.simulate_config import SimulationConfig
@@ -108,7 +109,7 @@ def test_cumulative_daily_hours_end_at_the_members_total(run):
     world = run.worlds["experiment"]
     hours = cumulative_daily(world, "hours", START_DAY)
     assert hours.shape == (run.config.n_users, run.config.n_days - START_DAY)
-    np.testing.assert_allclose(hours[:, -1], run.outcomes["experiment"]["hours"], rtol=1e-9)
+    np.testing.assert_allclose(hours[:, -1], run.outcomes["experiment"]["hours"], **FLOAT64)
     assert np.all(np.diff(hours, axis=1) >= 0)
     sessions = cumulative_daily(world, "sessions", START_DAY)
     np.testing.assert_array_equal(sessions[:, -1], run.outcomes["experiment"]["sessions"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tolerances import FLOAT64, approx32
 
 from persona_lib.data.simulate import simulate
 from persona_lib.data.simulate_config import load_preset
@@ -93,7 +94,7 @@ def test_true_value_of_the_logged_actions_is_the_truths_click_rate(logged):
     onehot[np.arange(len(rounds)), rounds.action_index] = 1.0
     imp = world.truth.tables["impressions"].set_index("event_id").loc[rounds.event_id]
     expected = imp["p_click"].to_numpy(np.float64).mean()
-    assert true_policy_value(world, rounds, onehot) == pytest.approx(expected, rel=1e-4)
+    assert true_policy_value(world, rounds, onehot) == approx32(expected)  # p_click is float32
     uniform = UniformRandomPolicy().bind_actions(rounds.action_features)
     value = true_policy_value(
         world, rounds, uniform.action_probabilities(rounds.context, rounds.candidates)
@@ -149,5 +150,7 @@ def test_segment_preferences_follow_the_true_tastes(run):
     weighted = (learned["shown_share"] * learned["impressions"]).groupby(learned["attribute"]).sum()
     total = learned.groupby("attribute")["impressions"].sum()
     np.testing.assert_allclose(
-        (weighted / total).loc[pooled["attribute"]].to_numpy(), pooled["shown_share"].to_numpy()
+        (weighted / total).loc[pooled["attribute"]].to_numpy(),
+        pooled["shown_share"].to_numpy(),
+        **FLOAT64,
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
+from tolerances import FLOAT64
 
 from persona_lib.evaluation.classification import (
     calibration_table,
@@ -74,7 +75,7 @@ def test_explanations_sum_to_the_raw_margin(planted, fitted, model):
     contrib = fitted[model].explain(X_test.iloc[:300])
     assert list(contrib.columns) == ["drop", "noise", "plan", "flag", "bias"]
     margin = fitted[model].decision_function(X_test.iloc[:300])
-    np.testing.assert_allclose(contrib.sum(axis=1), margin, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(contrib.sum(axis=1), margin, **FLOAT64)
 
 
 @pytest.mark.parametrize("model", MODELS)

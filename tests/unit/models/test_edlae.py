@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from tolerances import FLOAT32
 
 from persona_lib.models import EASERecommender, EDLAERecommender
 
@@ -35,7 +36,7 @@ def test_dlae_is_the_ridge_solve(matrix):
     model = EDLAERecommender(dropout=0.4, l2=2.0, max_diagonal=None).fit(matrix)
     _, gram, penalty = gram_and_penalty(matrix, 0.4, 2.0)
     expected = np.linalg.solve(gram + np.diag(penalty), gram)
-    np.testing.assert_allclose(model.weights_, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.weights_, expected, **FLOAT32)  # weights kept in float32
 
 
 def test_edlae_is_the_zero_diagonal_ridge(matrix):
@@ -44,8 +45,8 @@ def test_edlae_is_the_zero_diagonal_ridge(matrix):
     expected = np.column_stack(
         [column_with_fixed_diagonal(gram, penalty, j, 0.0) for j in range(gram.shape[0])]
     )
-    np.testing.assert_allclose(model.weights_, expected, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(model.score([2, 2], [1, 7]), (x @ expected)[2, [1, 7]], rtol=1e-5)
+    np.testing.assert_allclose(model.weights_, expected, **FLOAT32)
+    np.testing.assert_allclose(model.score([2, 2], [1, 7]), (x @ expected)[2, [1, 7]], **FLOAT32)
 
 
 def test_relaxed_diagonal_bound(matrix):
@@ -57,21 +58,22 @@ def test_relaxed_diagonal_bound(matrix):
     assert active.any() and not active.all()  # the fixture exercises both cases
     for j in range(gram.shape[0]):
         expected = column_with_fixed_diagonal(gram, penalty, j, bound) if active[j] else free[:, j]
-        np.testing.assert_allclose(relaxed[:, j], expected, rtol=1e-4, atol=1e-6)
-    assert np.all(np.diag(relaxed) <= bound + 1e-6)
+        np.testing.assert_allclose(relaxed[:, j], expected, **FLOAT32)
+    assert np.all(np.diag(relaxed) <= bound + FLOAT32["atol"])
 
 
 def test_no_dropout_is_ease(matrix):
     edlae = EDLAERecommender(dropout=0.0, l2=3.0).fit(matrix).weights_
-    np.testing.assert_allclose(edlae, EASERecommender(l2=3.0).fit(matrix).weights_, atol=1e-6)
+    np.testing.assert_allclose(edlae, EASERecommender(l2=3.0).fit(matrix).weights_, **FLOAT32)
 
 
 def test_dropout_penalty_scales_with_the_data(matrix):
     """Twice the members with the same rows: G and Lambda double, so B is unchanged."""
     twice = sp.vstack([matrix, matrix]).tocsr()
     once = EDLAERecommender(dropout=0.5, l2=0.0).fit(matrix).weights_
-    np.testing.assert_allclose(EDLAERecommender(dropout=0.5, l2=0.0).fit(twice).weights_, once,
-                               rtol=1e-4, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        EDLAERecommender(dropout=0.5, l2=0.0).fit(twice).weights_, once, **FLOAT32
+    )
     fixed_l2 = EASERecommender(l2=5.0)
     assert not np.allclose(fixed_l2.fit(twice).weights_, fixed_l2.fit(matrix).weights_)
 

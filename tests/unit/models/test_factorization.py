@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from tolerances import FLOAT32
 
 from persona_lib.models import ALSRecommender, BPRRecommender
 
@@ -20,13 +21,14 @@ def test_bpr_bias_column_is_split_off(planted):
     assert model.user_factors_.shape == (60, 6) and model.item_factors_.shape == (40, 6)
     assert model.item_bias_.shape == (40,)
     full = model.model_.user_factors @ model.model_.item_factors.T  # implicit's own scores
-    np.testing.assert_allclose(model._score_users(np.arange(60)), full, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model._score_users(np.arange(60)), full, **FLOAT32)
 
 
 def test_als_factors(als):
     assert als.user_factors_.shape == (60, 8) and als.item_factors_.shape == (40, 8)
-    np.testing.assert_allclose(als.score([1], [2]), als.user_factors_[1] @ als.item_factors_[2],
-                               rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        als.score([1], [2]), als.user_factors_[1] @ als.item_factors_[2], **FLOAT32
+    )
 
 
 def test_seed_changes_the_model(planted):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from tolerances import FLOAT32
 
 from persona_lib.models import RP3betaRecommender
 
@@ -25,9 +26,9 @@ def walk_by_hand(x, alpha, beta):
 def test_walk_matches_transition_matrices(alpha, beta):
     model = RP3betaRecommender(alpha=alpha, beta=beta).fit(X)
     expected = walk_by_hand(X.toarray(), alpha, beta)
-    np.testing.assert_allclose(model.similarity_, expected, rtol=1e-5)
+    np.testing.assert_allclose(model.similarity_, expected, **FLOAT32)  # stored in float32
     scores = (X.toarray() > 0) @ expected
-    np.testing.assert_allclose(model.score([1, 3], [0, 4]), scores[[1, 3], [0, 4]], rtol=1e-5)
+    np.testing.assert_allclose(model.score([1, 3], [0, 4]), scores[[1, 3], [0, 4]], **FLOAT32)
 
 
 def test_p3_rows_are_probabilities():
@@ -37,7 +38,7 @@ def test_p3_rows_are_probabilities():
     back_to_start = np.diag(
         (edges.T / edges.sum(axis=0)[:, None]) @ (edges / edges.sum(1)[:, None])
     )
-    np.testing.assert_allclose(model.similarity_.sum(axis=1) + back_to_start, 1.0, rtol=1e-6)
+    np.testing.assert_allclose(model.similarity_.sum(axis=1) + back_to_start, 1.0, **FLOAT32)
 
 
 def test_pruning_keeps_the_largest_per_row():
@@ -46,7 +47,7 @@ def test_pruning_keeps_the_largest_per_row():
     assert ((pruned != 0).sum(axis=1) <= 2).all()
     for row_full, row_pruned in zip(full, pruned, strict=True):
         kept = row_pruned != 0
-        np.testing.assert_allclose(row_pruned[kept], row_full[kept])
+        np.testing.assert_allclose(row_pruned[kept], row_full[kept], **FLOAT32)
         assert row_full[~kept].max(initial=0) <= row_pruned[kept].min(initial=np.inf)
 
 

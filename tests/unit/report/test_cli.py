@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from persona_lib.report.cli import main, parse_scalar
 
-PARAMETERS = 'SEED = 0\nPRESET = "default"\nOUT_DIR = "."\nRATE = 0.0\nLABEL = "x"'
+PARAMETERS = 'SEED = 0\nPRESET = "default"\nOUT_DIR = "."\nRATE = 0.0\nLABEL = None'
 
 
 def write_notebook(path, source):
@@ -97,11 +97,13 @@ def test_run_unknown_notebook_is_a_usage_error(tmp_path, capsys):
     assert "no notebooks named NN_*.ipynb found" in capsys.readouterr().err
 
 
-def test_run_rejects_unknown_preset(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["run", "--preset", "huge"])
-    assert exit_info.value.code == 2
-    assert "invalid choice: 'huge'" in capsys.readouterr().err
+def test_run_rejects_unknown_preset(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("PERSONA_PRESETS_DIR", raising=False)
+    assert main(["run", "--preset", "huge", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == (
+        "persona run: unknown preset 'huge'; choose from smoke, default, large\n"
+    )
+    assert not (tmp_path / "o").exists()
 
 
 NOTIFICATIONS = pd.DataFrame(

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tolerances import approx32
 
 from persona_lib.data.schema import BILLING_STATUSES, PLANS
 from persona_lib.revenue.plans import (
@@ -53,22 +54,22 @@ def test_arpu_by_plan_counts_paid_periods_and_ad_hours():
     # ads: 2 paid months * 7.99 + 2 * 10 h * 0.32 = 15.98 + 6.40 = 22.38 -> ARPU 11.19
     assert out.loc["ads", "paid_periods"] == 2
     assert out.loc["ads", "ad_revenue"] == pytest.approx(6.4)
-    assert out.loc["ads", "arpu"] == pytest.approx(11.19, rel=1e-6)
+    assert out.loc["ads", "arpu"] == approx32(11.19)  # prices are float32
     # standard: paid rows are 1/new, 2/renewed and 2/reactivated: 3 * 17.99
     assert out.loc["standard", "paid_periods"] == 3
     assert out.loc["standard", "members"] == 2
-    assert out.loc["standard", "arpu"] == pytest.approx(17.99, rel=1e-6)
+    assert out.loc["standard", "arpu"] == approx32(17.99)
     assert out.loc["basic", "paid_periods"] == 0 and np.isnan(out.loc["basic", "arpu"])
     # all: (15.98 + 6.4 + 53.97 + 24.99) / 6 = 101.34 / 6 = 16.89
     assert out.loc["all", "paid_periods"] == 6 and out.loc["all", "members"] == 3
-    assert out.loc["all", "arpu"] == pytest.approx(16.89, rel=1e-6)
-    assert out.loc["all", "contribution_per_member_month"] == pytest.approx(16.89, rel=1e-6)
+    assert out.loc["all", "arpu"] == approx32(16.89)
+    assert out.loc["all", "contribution_per_member_month"] == approx32(16.89)
 
 
 def test_arpu_margin_and_missing_plans():
     economics = {p: PlanEconomics(p, e.price, margin=0.5) for p, e in DEFAULT_ECONOMICS.items()}
     out = arpu_by_plan(LOG, economics=economics).set_index("plan")
-    assert out.loc["ads", "contribution_per_member_month"] == pytest.approx(7.99 / 2, rel=1e-6)
+    assert out.loc["ads", "contribution_per_member_month"] == approx32(7.99 / 2)
     assert out.loc["all", "margin"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match=r"economics: no entry for plan\(s\) \['ads', 'premium'\]"):
         arpu_by_plan(LOG, economics={"standard": economics["standard"]})

@@ -1,8 +1,9 @@
 """The SQL signals run by DuckDB over a Parquet store equal the pandas signals on the smoke world.
 
 The store is written here in the event-store layout (events hive-partitioned by day, one Parquet
-file per other table). Integer columns must be equal, floats within 1e-9 with NaN in the same
-places, categories and timestamps with the same dtypes.
+file per other table). Integer columns must be equal, floats equal to float64 precision
+(`FLOAT64`: the engines sum in different orders) with NaN in the same places, categories and
+timestamps with the same dtypes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tolerances import FLOAT64
 
 from persona_lib.signals.engagement import hours_by_source, session_summary
 from persona_lib.signals.features import FEATURE_TABLES, FEATURES, churn_labels, member_features
@@ -35,7 +37,7 @@ def store(smoke_store):
 
 
 def assert_same(ours: pd.DataFrame, theirs: pd.DataFrame, exact=(), loose_dtypes=()) -> None:
-    """Same columns and rows; floats within 1e-9 (NaN where NaN), the rest equal."""
+    """Same columns and rows; floats at FLOAT64 tolerances (NaN where NaN), the rest equal."""
     assert list(ours.columns) == list(theirs.columns)
     assert len(ours) == len(theirs)
     for name in ours.columns:
@@ -44,7 +46,7 @@ def assert_same(ours: pd.DataFrame, theirs: pd.DataFrame, exact=(), loose_dtypes
             assert a.dtype == b.dtype, name
         if pd.api.types.is_float_dtype(b) and name not in exact:
             np.testing.assert_allclose(
-                a.to_numpy("float64"), b.to_numpy("float64"), rtol=0, atol=1e-9, err_msg=name
+                a.to_numpy("float64"), b.to_numpy("float64"), **FLOAT64, err_msg=name
             )
         else:
             np.testing.assert_array_equal(a.to_numpy(), b.to_numpy(), err_msg=name)

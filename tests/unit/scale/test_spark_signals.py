@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tolerances import FLOAT64
 
 from persona_lib.signals.sql import DuckDBSignals
 
@@ -42,7 +43,8 @@ def engines(spark, root):
 
 
 def same(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
-    """Same columns, dtypes and rows; floats within 1e-9 (NaN where NaN), the rest equal."""
+    """Same columns, dtypes and rows; floats at FLOAT64 tolerances (Spark and DuckDB sum in
+    different orders; NaN where NaN), the rest equal."""
     assert list(ours.columns) == list(theirs.columns)
     assert len(ours) == len(theirs)
     for name in ours.columns:
@@ -50,7 +52,7 @@ def same(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
         assert a.dtype == b.dtype, (name, a.dtype, b.dtype)
         if pd.api.types.is_float_dtype(b):
             np.testing.assert_allclose(
-                a.to_numpy("float64"), b.to_numpy("float64"), rtol=0, atol=1e-9, err_msg=name
+                a.to_numpy("float64"), b.to_numpy("float64"), **FLOAT64, err_msg=name
             )
         else:
             np.testing.assert_array_equal(a.to_numpy(), b.to_numpy(), err_msg=name)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from tolerances import FLOAT32
 
 from persona_lib.signals import confidence_weights, interaction_matrix
 
@@ -60,7 +61,9 @@ def test_interaction_matrix_type_shape_values(standard_events, titles):
     m = interaction_matrix(w, n_users=3, n_titles=5)
     assert type(m) is sp.csr_matrix and m.shape == (3, 5) and m.dtype == np.float32
     assert m.nnz == 4
-    np.testing.assert_allclose(m[1, 2], w.loc[(w.user_id == 1) & (w.title_id == 2), "weight"])
+    np.testing.assert_allclose(
+        m[1, 2], w.loc[(w.user_id == 1) & (w.title_id == 2), "weight"], **FLOAT32
+    )  # the matrix holds float32
     assert m[2].nnz == 0
     with pytest.raises(ValueError, match="title_id out of range"):
         interaction_matrix(w, n_users=3, n_titles=2)
