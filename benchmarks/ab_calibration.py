@@ -58,11 +58,13 @@ import numpy as np
 import scipy
 from scipy import stats
 
-from persona_lib.experiments.sequential import DEFAULT_TAU_STD, msprt_means, msprt_proportions
-from persona_lib.experiments.stats import (
+from persona_lib.experiments import (
+    DEFAULT_TAU_STD,
     cuped_difference,
     difference_in_means,
     difference_in_proportions,
+    msprt_means,
+    msprt_proportions,
     ratio_metric,
 )
 

@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from persona_lib.evaluation import ranking
-from persona_lib.evaluation.splits import stratified_split
+from persona_lib.evaluation import ranking, stratified_split
 
 ML_100K = Path(__file__).resolve().parents[1].parent / "shared/data/movielens/ml-100k/u.data"
 REFERENCE_PACKAGES = (

@@ -65,7 +65,7 @@ GROUP BY user_id
 
 
 def _config(n_users: int, n_days: int):
-    from persona_lib.data.simulate_config import load_preset
+    from persona_lib.sim import load_preset
 
     return load_preset(PRESET).replace(n_users=n_users, n_days=n_days)
 
@@ -105,7 +105,7 @@ def _connect(args):
 
 
 def phase_simulate(args) -> dict:
-    from persona_lib.data.event_store import read_manifest, simulate_to_store
+    from persona_lib.sim import read_manifest, simulate_to_store
 
     config = _config(args.n_users, args.days)
     start, cpu = time.perf_counter(), time.process_time()
@@ -171,7 +171,7 @@ def phase_features(args) -> dict:
 
 def _engine(args):
     """`DuckDBSignals` over the store with the same DuckDB settings as the inline queries."""
-    from persona_lib.signals.sql.duckdb_engine import DuckDBSignals
+    from persona_lib.signals.sql import DuckDBSignals
 
     store = DuckDBSignals(args.root, threads=args.threads, memory_limit=args.memory_limit)
     store.con.execute(f"SET temp_directory = '{Path(args.root).parent / 'duckdb_tmp'}'")
@@ -229,7 +229,7 @@ def run_phase(phase: str, args, root: Path, n_users: int) -> dict:
 
 def pilot_rate(days: int) -> float:
     """Events per member-day of the preset, from a small in-process run."""
-    from persona_lib.data.simulate import simulate
+    from persona_lib.sim import simulate
 
     world = simulate(_config(PILOT_USERS, days))
     return len(world.events) / (PILOT_USERS * days)

@@ -46,10 +46,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1250, help="members per batch")
     args = parser.parse_args()
 
-    from persona_lib.data.simulate import simulate
-    from persona_lib.data.simulate_config import load_preset
     from persona_lib.models import ALSRecommender
-    from persona_lib.models.scoring import HomepageScorer
+    from persona_lib.models.homepage import HomepageScorer
+    from persona_lib.sim import load_preset, simulate
 
     config = load_preset("default").replace(n_users=args.users, n_days=args.days)
     world = simulate(config)

@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", help="time only these functions")
     args = parser.parse_args(argv)
 
-    from persona_lib.data.world import load_or_simulate
     from persona_lib.signals import tile_outcomes
+    from persona_lib.sim import load_or_simulate
 
     start = time.perf_counter()
     world = load_or_simulate(args.preset, args.seed, "data/synthetic")

@@ -18,7 +18,7 @@ import time
 
 def calibration(world) -> dict:
     """Headline behaviour figures to compare with the public targets."""
-    from persona_lib.signals.subscriptions import monthly_churn
+    from persona_lib.signals import monthly_churn
 
     events = world.events
     etype = events["event_type"]
@@ -65,7 +65,7 @@ def _timed_phases() -> dict[str, float]:
     ``policy_frames`` is the per-day frame handed to ``policy.update`` (plus the final frame,
     which is counted inside ``merge_days`` too); billing and the truth tables are the rest.
     """
-    import persona_lib.data.simulate as sim
+    import persona_lib.sim.simulate as sim
 
     spent = dict.fromkeys(PHASES, 0.0)
 
@@ -86,8 +86,7 @@ def _timed_phases() -> dict[str, float]:
 
 def run_one(preset: str) -> dict:
     """Simulate one preset in this process and measure it."""
-    from persona_lib.data.simulate import simulate
-    from persona_lib.data.simulate_config import load_preset
+    from persona_lib.sim import load_preset, simulate
 
     config = load_preset(preset)
     phases = _timed_phases()

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from persona_lib.data.schema import DEVICES, EVENT_TYPES, TABLES, TS_UNIT, validate
+from persona_lib.data import DEVICES, EVENT_TYPES, TABLES, TS_UNIT, validate
 
 
 def make_events(rows: int, random_state: int = 0) -> pd.DataFrame:

@@ -35,18 +35,18 @@ import numpy as np
 import pandas as pd
 import scipy
 
-from persona_lib.data.cookie_cats import (
+from persona_lib.datasets import (
     CONTROL,
     COOKIE_CATS_FILE,
     RETENTION_COLUMNS,
     TREATMENT,
     load_cookie_cats,
 )
-from persona_lib.experiments.assignment import srm_check
-from persona_lib.experiments.stats import (
+from persona_lib.experiments import (
     bootstrap_quantile_difference,
     difference_in_means,
     difference_in_proportions,
+    srm_check,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere

@@ -9,7 +9,8 @@ Hyperparameters are chosen on validation splits carved from the TRAINING rows on
 is ``stratified_split(train, 0.75, by="title_id")`` with its own seed (``VALID_SEEDS``); a grid
 point's score is its nDCG@10 on the fold's held-out quarter averaged over the folds. The best
 point of each model (ties: the first in grid order) is refitted on the whole training split and
-evaluated once on the test split. The blend (`persona_lib.models.blend.BlendRecommender`) takes
+evaluated once on the test split. The blend
+(`persona_lib.models.recommenders.blend.BlendRecommender`) takes
 the validation-chosen EASE, ALS and item-kNN and fits its member weights on the same folds; the
 second blend does the same for EDLAE, ALS on ratings and RP3beta. The test split is used for
 nothing but the final numbers.
@@ -49,17 +50,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from persona_lib.data.movielens import load_movielens
-from persona_lib.evaluation.ranking import (
+from persona_lib.datasets import load_movielens
+from persona_lib.evaluation import (
+    bootstrap_means,
     map_at_k,
     map_full,
     ndcg_at_k,
     ndcg_per_member,
     precision_at_k,
     recall_at_k,
+    stratified_split,
 )
-from persona_lib.evaluation.sales import bootstrap_means
-from persona_lib.evaluation.splits import stratified_split
 from persona_lib.models import (
     ALSRecommender,
     BPRRecommender,
@@ -69,7 +70,7 @@ from persona_lib.models import (
     PopularityRecommender,
     RP3betaRecommender,
 )
-from persona_lib.models.blend import BlendRecommender
+from persona_lib.models.recommenders import BlendRecommender
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
 
@@ -268,7 +269,9 @@ def make_blend(params: dict) -> BlendRecommender:
 
 
 def make_ranker(params: dict):
-    from persona_lib.models.ranker import TwoStageRanker  # being written in parallel: optional
+    from persona_lib.models.recommenders import (
+        TwoStageRanker,  # being written in parallel: optional
+    )
 
     members = {m: GRIDS[m][0](**p) for m, p in params["members"].items()}
     return TwoStageRanker(members, n_candidates=params["n_candidates"],

@@ -1,8 +1,9 @@
 """Off-policy evaluation on the Open Bandit Dataset sample; prints one JSON document.
 
 For each campaign, the value (CTR) of the uniform-random policy is estimated from the Bernoulli
-Thompson sampling (BTS) logs with every estimator of `persona_lib.evaluation.ope`, and compared
-with the on-policy CTR of the random logs, the "truth" (which rests on a few dozen clicks: the
+Thompson sampling (BTS) logs with every estimator of `persona_lib.evaluation.ope.estimators`, and
+compared with the on-policy CTR of the random logs, the "truth" (which rests on a few dozen clicks:
+the
 count and its exact binomial 95 % interval are reported beside it). The evaluated policy shows
 each item with probability 1 / n_items at every slot. ``q_hat`` is `fit_reward_model` on the BTS
 logs (context = one-hot user features, 2 cross-fitted folds). Thresholds are fixed in advance,
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import binomtest
 
-from persona_lib.data.obd import CAMPAIGNS, load_obd
+from persona_lib.datasets import CAMPAIGNS, load_obd
 from persona_lib.evaluation.ope import (
     DoublyRobust,
     effective_sample_size,

@@ -1,6 +1,6 @@
 """Simulation study of the off-policy estimators against a known truth; prints one JSON document.
 
-The environment and the study are `persona_lib.evaluation.ope_study` (the shape of Saito et al.
+The environment and the study are `persona_lib.evaluation.ope.study` (the shape of Saito et al.
 2021, sec. 5): a synthetic contextual bandit with 10 actions and 5-dimensional Gaussian
 contexts, a softmax logging policy on a noisy score (propensities at least 0.02), and an
 epsilon-greedy evaluated policy (epsilon 0.1) on the true expected reward. For each log size,
@@ -26,8 +26,12 @@ import sys
 import time
 from pathlib import Path
 
-from persona_lib.evaluation.ope import standard_estimators
-from persona_lib.evaluation.ope_study import coverage_by_size, make_synthetic_bandit, run_study
+from persona_lib.evaluation.ope import (
+    coverage_by_size,
+    make_synthetic_bandit,
+    run_study,
+    standard_estimators,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
 

@@ -2,12 +2,11 @@
 
 The world is the ``default`` preset (seed 0) capped at 5,000 members and 30 days, the logged
 world of notebook 03 (the full preset's rounds do not fit the study in memory). Its homepage
-impressions of titles with two or
-more artworks are split in log order: the first half trains the evaluated policy (the greedy
-supervised artwork policy, logistic, reward = click), the second half is the pool the logging
-runs draw from (`persona_lib.evaluation.ope_world.WorldBandit`). The truth of every value is
-exact on the pool (the simulator's click probability of every candidate artwork on every pool
-impression). Two logging policies, both fixed before looking at any estimate:
+impressions of titles with two or more artworks are split in log order: the first half trains the
+evaluated policy (the greedy supervised artwork policy, logistic, reward = click), the second half
+is the pool the logging runs draw from (`persona_lib.evaluation.ope.world.WorldBandit`). The truth
+of every value is exact on the pool (the simulator's click probability of every candidate artwork
+on every pool impression). Two logging policies, both fixed before looking at any estimate:
 
 - ``uniform``: the service's own logging (a uniformly random artwork; weights at most the
   number of artworks of the title, 8);
@@ -16,7 +15,7 @@ impression). Two logging policies, both fixed before looking at any estimate:
   at ``TAU = 10`` start to matter.
 
 For each logging policy and log size, ``--n-runs`` (default 200) independent logging runs;
-every estimator runs on the same logs (`persona_lib.evaluation.ope_study.run_study`). Bias,
+every estimator runs on the same logs (`persona_lib.evaluation.ope.study.run_study`). Bias,
 variance, MSE and relative RMSE per estimator and size (the shape of Saito et al. 2021, sec.
 5), and the coverage of the 95 % percentile-bootstrap intervals (200 replicates). Issue target:
 DR and IPW intervals cover the truth in at least 90 % of runs. The DM interval resamples rounds
@@ -37,14 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
-from persona_lib.data.simulate import simulate
-from persona_lib.data.simulate_config import load_preset
-from persona_lib.evaluation.ope import standard_estimators
-from persona_lib.evaluation.ope_study import coverage_by_size, run_study
-from persona_lib.evaluation.ope_world import WorldBandit, uniform_logging
-from persona_lib.models.artwork_online import split_rounds
-from persona_lib.models.artwork_rounds import artwork_rounds
-from persona_lib.models.bandits import GreedySupervisedPolicy
+from persona_lib.evaluation import split_rounds
+from persona_lib.evaluation.ope import (
+    WorldBandit,
+    coverage_by_size,
+    run_study,
+    standard_estimators,
+    uniform_logging,
+)
+from persona_lib.models.artwork import GreedySupervisedPolicy, artwork_rounds
+from persona_lib.sim import load_preset, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
 

@@ -4,7 +4,8 @@ Same protocol as ``benchmarks/movielens_100k.py`` (its loader, split and metrics
 ``stratified_split`` by item, ratio 0.75, seed 42; binary relevance; seen titles excluded;
 k = 10. Both models get the hyperparameters of that benchmark's ALS row: chosen by its grid
 search on validation folds carved from the training rows (rerun here, implicit's ALS only),
-then `persona_lib.models.spark_als.SparkALS` maps them to MLlib's ``rank``, ``regParam``,
+then `persona_lib.models.recommenders.spark_als.SparkALS` maps them to MLlib's ``rank``,
+``regParam``,
 ``alpha`` and ``maxIter`` (see its docstring). The target: Spark's nDCG@10 within 5 %
 (relative) of implicit's.
 
@@ -32,9 +33,9 @@ from movielens_100k import (  # noqa: E402  (benchmarks/ is not a package)
     load_split,
 )
 
-from persona_lib.evaluation.splits import stratified_split  # noqa: E402
+from persona_lib.evaluation import stratified_split  # noqa: E402
 from persona_lib.models import ALSRecommender  # noqa: E402
-from persona_lib.models.spark_als import SparkALS  # noqa: E402
+from persona_lib.models.recommenders import SparkALS  # noqa: E402
 
 TOLERANCE = 0.05  # relative nDCG@10 gap allowed between the two
 

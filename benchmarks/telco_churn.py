@@ -21,8 +21,8 @@ TotalCharges and TotalChargesBlank (customerID dropped).
   (published: 0.84-0.85) and mean ECE <= 0.03 (the sampling noise of 10 bins of ~140
   customers alone gives about 0.015-0.02).
 
-Survival: Kaplan-Meier by Contract (`persona_lib.models.survival.kaplan_meier`, log-log 95 %
-band) with tenure (months) as the duration and Churn as the event, read off at 12 months.
+Survival: Kaplan-Meier by Contract (`persona_lib.models.retention.survival.kaplan_meier`, log-log
+95 % band) with tenure (months) as the duration and Churn as the event, read off at 12 months.
 Caveat: the file is a snapshot in which Churn means "left within the last month", so
 customers who left earlier are absent and the curves overstate survival.
 
@@ -50,7 +50,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from persona_lib.data.telco import (
+from persona_lib.datasets import (
     BLANK_FLAG,
     CATEGORICAL_COLUMNS,
     NUMERIC_COLUMNS,
@@ -58,7 +58,7 @@ from persona_lib.data.telco import (
     TELCO_FILE,
     load_telco,
 )
-from persona_lib.models.survival import kaplan_meier
+from persona_lib.models.retention import kaplan_meier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from anywhere
 

@@ -4,8 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from persona_lib.data.simulate import simulate
-from persona_lib.data.simulate_config import load_preset
+from persona_lib.sim import load_preset, simulate
 
 
 @pytest.fixture(scope="session")

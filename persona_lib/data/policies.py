@@ -190,7 +190,7 @@ class PopularityGenrePolicy(UniformArtworkMixin):
 
     def _row_layout(self, request: PageRequest, n_rows: int) -> np.ndarray:
         users = request.user_id
-        self._grow(int(users.max()) + 1)
+        self._grow(int(users.max(initial=-1)) + 1)
         prior = np.log1p(self.genres_.sum(0) / len(self.genres_))
         score = (
             np.log1p(self.user_genre_[users])

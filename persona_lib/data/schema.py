@@ -10,7 +10,6 @@ that names the source, the table, the column and the offending rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -165,16 +164,6 @@ TABLES: dict[str, TableSpec] = {
 WINDOWED_TS = {"events": "ts", "billing": "period_start", "notifications": "ts"}
 
 
-# Defined with the specs, not in `validation`, so tracebacks and doctests keep naming it
-# `persona_lib.data.schema.SchemaError`.
-class SchemaError(ValueError):
-    """A frame does not match its canonical table.
-
-    The message is one line: ``<source>: table '<t>', column '<c>': <problem> in rows
-    [<up to five index labels>, ...] (<n> rows)[; <hint>]`` ("(1 row)" for a single row).
-    """
-
-
 def canonical_dtype(column: Column) -> object:
     """Return the dtype `validate` gives `column` ("category" when the set is open).
 
@@ -190,30 +179,3 @@ def canonical_dtype(column: Column) -> object:
     if column.dtype == "str":
         return pd.StringDtype(na_value=np.nan)
     return np.dtype(column.dtype)
-
-
-# --- validation, re-exported -----------------------------------------------------------------
-# `validate` and `validate_world` live in `persona_lib.data.validation`, which imports the
-# specs above from this module; callers (and the project's issue) import them from here. An
-# eager `from persona_lib.data.validation import ...` at the end of this module would break
-# whenever `validation` is imported first: it would run this module to its last line while
-# `validation` is still half-initialized and has no `validate` yet. Resolving the two names on
-# first access (PEP 562) works whichever module is imported first; the `TYPE_CHECKING` import
-# gives type checkers and editors the real signatures.
-if TYPE_CHECKING:
-    from persona_lib.data.validation import validate as validate
-    from persona_lib.data.validation import validate_world as validate_world
-
-_REEXPORTED = ("validate", "validate_world")
-
-
-def __getattr__(name: str) -> object:
-    if name in _REEXPORTED:
-        from persona_lib.data import validation
-
-        return getattr(validation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_REEXPORTED])

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from persona_lib.data.schema import SchemaError
+
+class SchemaError(ValueError):
+    """A frame does not match its canonical table.
+
+    The message is one line: ``<source>: table '<t>', column '<c>': <problem> in rows
+    [<up to five index labels>, ...] (<n> rows)[; <hint>]`` ("(1 row)" for a single row).
+    """
+
 
 MAX_ROWS_SHOWN = 5  # row labels (and distinct offending values) quoted in an error message
 

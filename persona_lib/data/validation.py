@@ -17,10 +17,9 @@ from persona_lib.data.schema import (
     NO_ARTWORK,
     TABLES,
     WINDOWED_TS,
-    SchemaError,
     TableSpec,
 )
-from persona_lib.data.schema_errors import Where, quoted, show, values_text
+from persona_lib.data.schema_errors import SchemaError, Where, quoted, show, values_text
 
 VALIDATION_ORDER = ("titles", "artworks", "users", "events", "billing", "notifications")
 
@@ -173,7 +172,7 @@ def validate(
     >>> validate(pd.DataFrame({"user_id": ["1"]}), "users", "u.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    persona_lib.data.schema.SchemaError: u.csv: table 'users', columns 'signup_ts', ...
+    persona_lib.data.schema_errors.SchemaError: u.csv: table 'users', columns 'signup_ts', ...
     """
     where = Where(source, table, frame.index if isinstance(frame, pd.DataFrame) else None)
     spec = _spec_for(frame, table, where)
@@ -219,7 +218,7 @@ def validate_world(
     >>> validate_world({"movies": pd.DataFrame()})
     Traceback (most recent call last):
     ...
-    persona_lib.data.schema.SchemaError: <world>: unknown table 'movies'; known: titles, ...
+    persona_lib.data.schema_errors.SchemaError: <world>: unknown table 'movies'; known: titles, ...
     """
     unknown = [name for name in tables if name not in TABLES]
     if unknown:

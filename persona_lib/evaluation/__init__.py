@@ -1,0 +1,98 @@
+"""Evaluation: ranking and catalog metrics, splits, offline and online comparisons, classification
+and uplift metrics, sales studies, and checks of estimates against the simulator's truth.
+`evaluation.ope` holds the off-policy estimators.
+"""
+
+from persona_lib.evaluation.artwork_online import (
+    fit_artwork_reward_model,
+    impression_truth,
+    lift_by_heterogeneity,
+    regret_curve,
+    run_artwork_policies,
+    segment_preferences,
+    split_rounds,
+    true_policy_value,
+)
+from persona_lib.evaluation.catalog import effective_catalog_size
+from persona_lib.evaluation.classification import (
+    calibration_table,
+    classification_report,
+    cumulative_gains,
+    top_decile_capture,
+)
+from persona_lib.evaluation.offline import evaluate_recommenders, temporal_holdout
+from persona_lib.evaluation.online import compare_policies, linearized_interval, member_outcomes
+from persona_lib.evaluation.ranking import (
+    map_at_k,
+    map_full,
+    ndcg_at_k,
+    ndcg_per_member,
+    precision_at_k,
+    recall_at_k,
+)
+from persona_lib.evaluation.sales import (
+    bootstrap_means,
+    cross_sell_study,
+    upsell_study,
+    winback_study,
+)
+from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, ads_tier_arpu_study
+from persona_lib.evaluation.splits import leave_last_n, stratified_split, temporal_split
+from persona_lib.evaluation.truth import funnel_against_truth, true_completion_prob
+from persona_lib.evaluation.uplift import (
+    auuc,
+    hour_accuracy,
+    qini_coefficient,
+    qini_curve,
+    targeting_value,
+    true_notification_effect,
+    true_qini_coefficient,
+    true_targeting_value,
+)
+
+__all__ = [
+    "ad_load_study",
+    "ad_targeting_study",
+    "ads_tier_arpu_study",
+    "auuc",
+    "bootstrap_means",
+    "calibration_table",
+    "classification_report",
+    "compare_policies",
+    "cross_sell_study",
+    "cumulative_gains",
+    "effective_catalog_size",
+    "evaluate_recommenders",
+    "fit_artwork_reward_model",
+    "funnel_against_truth",
+    "hour_accuracy",
+    "impression_truth",
+    "lift_by_heterogeneity",
+    "linearized_interval",
+    "map_at_k",
+    "map_full",
+    "member_outcomes",
+    "ndcg_at_k",
+    "ndcg_per_member",
+    "precision_at_k",
+    "qini_coefficient",
+    "qini_curve",
+    "recall_at_k",
+    "regret_curve",
+    "run_artwork_policies",
+    "segment_preferences",
+    "split_rounds",
+    "stratified_split",
+    "temporal_split",
+    "leave_last_n",
+    "targeting_value",
+    "temporal_holdout",
+    "top_decile_capture",
+    "true_completion_prob",
+    "true_notification_effect",
+    "true_policy_value",
+    "true_qini_coefficient",
+    "true_targeting_value",
+    "upsell_study",
+    "winback_study",
+]

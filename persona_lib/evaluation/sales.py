@@ -22,10 +22,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.constants import Z95
 from persona_lib.evaluation.uplift import targeting_value
-from persona_lib.models.cross_sell import GameAffinityModel, GamePopularity
-from persona_lib.models.upsell import UPSELL_FEATURES, cross_fit_uplift, random_share, top_share
-from persona_lib.models.winback import (
+from persona_lib.models.sales.cross_sell import GameAffinityModel, GamePopularity
+from persona_lib.models.sales.upsell import (
+    UPSELL_FEATURES,
+    cross_fit_uplift,
+    random_share,
+    top_share,
+)
+from persona_lib.models.sales.winback import (
     FeaturedTitleChooser,
     ReactivationModel,
     popular_title,
@@ -40,7 +46,6 @@ STUDY_COLUMNS = [
     "truth", "ci_low", "ci_high", "compare_to", "diff", "diff_ci_low", "diff_ci_high",
     "revenue_per_1000", "revenue_ci_low", "revenue_ci_high",
 ]  # fmt: skip
-Z95 = 1.959963984540054
 
 
 def bootstrap_means(values, n_boot: int = 500, random_state: int = 0, alpha: float = 0.05):
@@ -130,14 +135,14 @@ def policy_table(
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
 
-def _row(lever, policy, metric, n, estimate=None, truth=None, compare_to="", diff=None):
+def study_row(lever, policy, metric, n, estimate=None, truth=None, compare_to="", diff=None):
     """One `STUDY_COLUMNS` row; triples are (value, low, high), missing ones NaN."""
     nan3 = (np.nan, np.nan, np.nan)
     return (lever, policy, metric, n, *(estimate or nan3), *(truth or nan3), compare_to,
             *(diff or nan3), *nan3)  # fmt: skip
 
 
-def _features(world, sales, features):
+def features_or_compute(world, sales, features):
     if features is not None:
         return features
     return sales_features(world.tables, sales.tables, sales.campaign_date)
@@ -169,7 +174,7 @@ def upsell_study(
     """
     _check_share(q)
     offers = sales.tables["upgrade_offers"]
-    X = _features(world, sales, features).set_index("user_id")
+    X = features_or_compute(world, sales, features).set_index("user_id")
     users = offers["user_id"].to_numpy(np.int64)
     w, y = offers["offered"].to_numpy(bool), offers["upgraded"].to_numpy(np.float64)
     Xo = X.loc[users, UPSELL_FEATURES].reset_index(drop=True)
@@ -240,7 +245,7 @@ def winback_study(
     log = sales.tables["winback_messages"]
     users = log["user_id"].to_numpy(np.int64)
     cand = sales.tables["featurable_titles"]["title_id"].to_numpy(np.int64)
-    X = _features(world, sales, features)
+    X = features_or_compute(world, sales, features)
     chooser = FeaturedTitleChooser(method, random_state=random_state)
     chooser.fit(world.events, world.titles, world.config.n_users, sales.campaign_date)
     personal = chooser.choose(users, cand)
@@ -294,7 +299,7 @@ def cross_sell_study(
     `adoption_revenue` (ASSUMPTION ``churn_relative_risk`` for an adopter, ARPU = the member's
     price).
     """
-    X = _features(world, sales, features)
+    X = features_or_compute(world, sales, features)
     exposures, games = sales.tables["game_exposures"], sales.tables["games"]
     played = sales.tables["game_plays"]["user_id"].unique()
     targets = X[X["price"].notna() & ~X["user_id"].isin(played)].reset_index(drop=True)

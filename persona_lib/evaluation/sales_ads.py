@@ -12,9 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from persona_lib.data.sales_config import AD_CATEGORIES
-from persona_lib.evaluation.sales import STUDY_COLUMNS, Z95, _features, _row, policy_table
-from persona_lib.models.ad_targeting import AdCategoryModel
+from persona_lib.data.constants import AD_CATEGORIES, Z95
+from persona_lib.evaluation.sales import (
+    STUDY_COLUMNS,
+    features_or_compute,
+    policy_table,
+    study_row,
+)
+from persona_lib.models.sales.ad_targeting import AdCategoryModel
 from persona_lib.revenue import sales as rev
 
 
@@ -50,7 +55,7 @@ def ad_targeting_study(
     """
     if isinstance(n_folds, bool) or not isinstance(n_folds, int | np.integer) or n_folds < 2:
         raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    X = _features(world, sales, features)
+    X = features_or_compute(world, sales, features)
     imp = sales.tables["ad_impressions"]
     users, best, single, pred = _cross_fit_categories(imp, X, n_folds, random_state)
     ctr = sales.truth.ctr
@@ -98,8 +103,8 @@ def ad_load_study(
     ``(price + ad revenue per month) x paid_months(churn, H)`` (CI from the churn and hours
     interval ends), ``revenue_per_1000`` against the reference arm.
     """
-    from persona_lib.data.simulate_population import PRICES
-    from persona_lib.models.ad_targeting import estimate_ad_load_arms
+    from persona_lib.data.constants import PRICES
+    from persona_lib.models.sales.ad_targeting import estimate_ad_load_arms
 
     exp = sales.tables["ad_load_experiment"]
     users = exp["user_id"].to_numpy(np.int64)
@@ -181,7 +186,7 @@ def _pooled_ad_load(est: pd.DataFrame, truth: dict, rate: dict, price: float) ->
         for metric, estimate, t in values:
             n = int(e["members"])
             rows.append(
-                _row("ads_load", f"ad_load_{a:g}", metric, n, estimate, (t, np.nan, np.nan))
+                study_row("ads_load", f"ad_load_{a:g}", metric, n, estimate, (t, np.nan, np.nan))
             )
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
@@ -196,15 +201,15 @@ def ads_tier_arpu_study(world, sales, cpm_usd: float = rev.AD_CPM_USD) -> pd.Dat
     and the truth's; one row ``basic_plan`` with the basic price. Churn differences between
     the plans are left out (per member month, not per member lifetime).
     """
-    from persona_lib.data.simulate_population import PRICES
-    from persona_lib.models.ad_targeting import estimate_ad_load_arms
+    from persona_lib.data.constants import PRICES
+    from persona_lib.models.sales.ad_targeting import estimate_ad_load_arms
 
     exp = sales.tables["ad_load_experiment"]
     users = exp["user_id"].to_numpy(np.int64)
     est = estimate_ad_load_arms(exp)
     price, basic, sec = PRICES["ads"], PRICES["basic"], sales.config.ad_seconds
     fixed = (basic, basic, basic)
-    rows = [_row("ads_tier", "basic_plan", "arpu_usd_per_member_month", 0, fixed, fixed)]
+    rows = [study_row("ads_tier", "basic_plan", "arpu_usd_per_member_month", 0, fixed, fixed)]
     for _, e in est.iterrows():
         a = float(e["ad_minutes_per_hour"])
         d = _ad_load_truth(sales, users, a)
@@ -217,10 +222,10 @@ def ads_tier_arpu_study(world, sales, cpm_usd: float = rev.AD_CPM_USD) -> pd.Dat
         name, n = f"ad_load_{a:g}", int(e["members"])
         truth = (arpu_t, np.nan, np.nan)
         gap = (arpu_t - basic, np.nan, np.nan)
-        rows.append(_row("ads_tier", name, "arpu_usd_per_member_month", n, tuple(arpu), truth,
+        rows.append(study_row("ads_tier", name, "arpu_usd_per_member_month", n, tuple(arpu), truth,
                          "basic_plan", gap))  # fmt: skip
         low_high = (cpm[0], cpm[2], cpm[1])  # more hours, a lower break-even CPM
         rows.append(
-            _row("ads_tier", name, "break_even_cpm_usd", n, low_high, (cpm_t, np.nan, np.nan))
+            study_row("ads_tier", name, "break_even_cpm_usd", n, low_high, (cpm_t, np.nan, np.nan))
         )
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import beta
 
 from persona_lib.signals.funnel import compute_funnel
+from persona_lib.sim.day import COMPLETION_FRACTION, watch_fraction_shape
 
 # measured funnel rate (cumulative: a click is also a hover) -> the truth columns that sum to it
 EXPECTED_FROM = {
@@ -97,3 +99,20 @@ def _impressions_with_truth(events, truth_impressions, by, users) -> pd.DataFram
             "truth and events come from different worlds"
         )
     return joined
+
+
+def true_completion_prob(world, plays: pd.DataFrame) -> np.ndarray:
+    """The simulator's exact probability that each play is completed: the ceiling for any model.
+
+    A play's watch fraction is ``Beta(a, b)`` with the shape of `sim.day.watch_fraction_shape`
+    (mean ``expit(0.2 + 0.9 fit)``, ``fit`` the title's true fit to the member) and the play is
+    completed when the fraction reaches 0.9, so ``P(completed) = beta.sf(0.9, a, b)``. Reads
+    ``world.truth``; only evaluation may. `plays` has rows with ``user_id`` and ``title_id``.
+
+    Examples
+    --------
+    >>> plays = completion_examples(world.events, world.titles)  # doctest: +SKIP
+    >>> p = true_completion_prob(world, plays)  # doctest: +SKIP
+    """
+    fit = world.truth.fit(plays["user_id"].to_numpy(), plays["title_id"].to_numpy())
+    return beta.sf(COMPLETION_FRACTION, *watch_fraction_shape(np.asarray(fit, dtype="float64")))

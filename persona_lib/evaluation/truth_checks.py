@@ -25,9 +25,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-__all__ = ["Z95", "interval_se", "min_covering", "z_to_truth"]
+from persona_lib.data.constants import Z95
 
-Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054: the two-sided 95 % normal quantile
+__all__ = ["Z95", "interval_se", "min_covering", "z_to_truth"]
 
 
 def interval_se(ci_low: ArrayLike, ci_high: ArrayLike, level: float = 0.95) -> np.ndarray:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from persona_lib.data.keyed_random import Stream, uniform
-from persona_lib.data.simulate_sessions import WEEKDAY
+from persona_lib.sim.sessions import WEEKDAY
 
 FRACTIONS = (0.1, 0.2, 0.3, 0.5, 1.0)
 
@@ -188,7 +188,7 @@ def true_open_probability(hour, best_hour) -> np.ndarray:
     """The simulator's open probability ``0.02 + 0.22 exp(-gap^2 / (2 * 2.5^2))``.
 
     ``gap`` is the circular distance in hours between the send hour and the member's true best
-    send hour (``Subscriptions.notify`` in ``persona_lib.data.simulate_billing``).
+    send hour (``Subscriptions.notify`` in ``persona_lib.sim.billing``).
     """
     gap = np.abs(np.asarray(hour, dtype=np.float64) - np.asarray(best_hour, dtype=np.float64))
     gap = np.minimum(gap, 24 - gap)

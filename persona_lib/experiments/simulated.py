@@ -13,10 +13,11 @@ member and stands beside the experiment's estimate. The estimate and the truth d
 sampling (only half the members are treated), by interference (both policies learn from each
 other's arm) and by the policies' own random draws, which are not shared across runs.
 
-Per-member outcomes over the experiment period (`member_outcomes`): ``sessions``,
+Per-member outcomes over the experiment period come from
+`persona_lib.evaluation.online.member_outcomes` (also importable from here): ``sessions``,
 ``play_sessions`` (sessions with a play), ``hours`` watched, ``renewals`` and ``lost``
 renewals (churned or payment failed), ``revenue`` (USD of paid billing periods: new, renewed,
-reactivated) and the pre-period ``pre_hours`` (CUPED covariate).
+reactivated), the pre-period ``pre_hours`` (CUPED covariate) and a few more.
 """
 
 from __future__ import annotations
@@ -29,16 +30,13 @@ import numpy as np
 import pandas as pd
 
 from persona_lib.data.policies import Page, PageRequest
-from persona_lib.data.simulate import simulate
-from persona_lib.data.simulate_config import SimulationConfig
+from persona_lib.evaluation.online import linearized_interval, member_outcomes
 from persona_lib.experiments.assignment import assign
 from persona_lib.experiments.stats import cuped_difference, difference_in_means, ratio_metric
+from persona_lib.sim.config import SimulationConfig
+from persona_lib.sim.simulate import simulate
 
 ARMS = ("control", "treatment")
-PAID = ("new", "renewed", "reactivated")
-LOST = ("churned", "payment_failed")
-RENEWALS = ("renewed", *LOST)
-Z95 = 1.959963984540054
 # metric -> (numerator column, denominator column or None for a per-member mean)
 METRICS = {
     "play_rate": ("play_sessions", "sessions"),
@@ -87,7 +85,7 @@ class SplitPolicy:
         self._primed = True
 
     def serve(self, request: PageRequest) -> Page:
-        if not self._primed:
+        if not self._primed and len(request.user_id):
             self._prime(request)
         arm = self.treated[request.user_id] & (request.day >= self.start_day)
         if not arm.any():
@@ -123,57 +121,6 @@ def _merge(pages: dict[bool, Page], arm: np.ndarray) -> Page:
         remap = np.array([names.index(n) for n in page.row_names], dtype=np.int16)
         row_id[where] = remap[page.row_id[:, :rows]]
     return Page(title, artwork, pscore, row_id, names)
-
-
-def member_outcomes(world, start_day: int = 0) -> pd.DataFrame:
-    """Per-member outcomes from day ``start_day`` on, and pre-period hours before it.
-
-    Returns one row per member (``user_id`` 0..n-1): ``sessions``, ``play_sessions``,
-    ``hours``, ``renewals``, ``lost``, ``revenue`` (USD) and ``pre_hours``.
-    """
-    n = world.config.n_users
-    events = world.events
-    start = np.datetime64(world.config.start, "ms") + np.timedelta64(start_day, "D")
-    ts = events["ts"].to_numpy().astype("datetime64[ms]")
-    post = ts >= start
-    user = events["user_id"].to_numpy()
-    etype = events["event_type"].astype(str).to_numpy()
-    session = events["session_id"].to_numpy()
-    watch = np.nan_to_num(events["watch_s"].to_numpy(np.float64)) / 3600.0
-    stops = etype == "play_stop"
-
-    def count(mask, weights=None):
-        w = None if weights is None else weights[mask]
-        return np.bincount(user[mask], weights=w, minlength=n).astype(np.float64)
-
-    first = np.zeros(len(events), bool)
-    first[np.unique(session, return_index=True)[1]] = True
-    plays = etype == "play_start"
-    first_play = np.zeros(len(events), bool)
-    first_play[np.flatnonzero(plays)[np.unique(session[plays], return_index=True)[1]]] = True
-    billing = world.billing
-    b_post = billing["period_start"].to_numpy().astype("datetime64[ms]") >= start
-    status = billing["status"].astype(str).to_numpy()
-    b_user = billing["user_id"].to_numpy()
-    price = billing["price"].to_numpy(np.float64)
-
-    def bill(statuses, weights=None):
-        mask = b_post & np.isin(status, statuses)
-        w = None if weights is None else weights[mask]
-        return np.bincount(b_user[mask], weights=w, minlength=n).astype(np.float64)
-
-    return pd.DataFrame(
-        {
-            "user_id": np.arange(n),
-            "sessions": count(first & post),
-            "play_sessions": count(first_play & post),
-            "hours": count(stops & post, watch),
-            "renewals": bill(RENEWALS),
-            "lost": bill(LOST),
-            "revenue": bill(PAID, price),
-            "pre_hours": count(stops & ~post, watch),
-        }
-    )
 
 
 @dataclass
@@ -224,13 +171,14 @@ def _true_effect(run: SimulatedExperiment, num: str, den: str | None) -> tuple[f
     """Launch effect from the two counterfactual runs: paired over every member, with a CI."""
     t, c = run.outcomes["all_treatment"], run.outcomes["all_control"]
     if den is None:
-        d = (t[num] - c[num]).to_numpy()
-        se = d.std(ddof=1) / np.sqrt(d.size)
-        return float(d.mean()), float(d.mean() - Z95 * se), float(d.mean() + Z95 * se)
-    rt, rc = t[num].sum() / t[den].sum(), c[num].sum() / c[den].sum()
-    lin = (t[num] - rt * t[den]) / t[den].mean() - (c[num] - rc * c[den]) / c[den].mean()
-    se = lin.std(ddof=1) / np.sqrt(len(lin))
-    return float(rt - rc), float(rt - rc - Z95 * se), float(rt - rc + Z95 * se)
+        lin = (t[num] - c[num]).to_numpy()  # a mean's terms: the paired differences themselves
+        value = lin.mean()
+    else:
+        rt, rc = t[num].sum() / t[den].sum(), c[num].sum() / c[den].sum()
+        lin = (t[num] - rt * t[den]) / t[den].mean() - (c[num] - rc * c[den]) / c[den].mean()
+        value = rt - rc
+    low, high = linearized_interval(value, lin)
+    return float(value), float(low), float(high)
 
 
 def analyze_experiment(run: SimulatedExperiment, alpha: float = 0.05) -> pd.DataFrame:

@@ -1,18 +1,36 @@
-"""Recommenders and rankers: every recommender shares the verbs of `base.Recommender`.
+"""Learners fitted on logs, one subpackage per family; none of them reads the simulator's truth.
 
-The play model lives in `persona_lib.models.play_model` (imported on demand: it loads LightGBM).
+- `recommenders`: every recommender behind the `Recommender` contract, blends, the ranker;
+- `homepage`: the page builder, the personalized page policy, the scorer and the play model;
+- `retention`: churn, completion, survival, hazard and uplift models;
+- `sales`: upgrade offers, win-back titles, games cross-sell, ad targeting;
+- `artwork`: contextual bandits and the artwork serving policy;
+- `frames`: the feature-frame alignment the tabular models share.
+
+Families import downwards only (retention <- recommenders <- homepage <- artwork; sales uses
+recommenders and retention). The recommenders are re-exported here, the names most callers want:
+``from persona_lib.models import EASERecommender``.
 """
 
-from persona_lib.models.base import Recommender, as_interactions, top_k
-from persona_lib.models.blend import BlendRecommender
-from persona_lib.models.content import ContentRecommender, title_vectors
-from persona_lib.models.ease import EASERecommender
-from persona_lib.models.edlae import EDLAERecommender
-from persona_lib.models.factorization import ALSRecommender, BPRRecommender
-from persona_lib.models.item_knn import ItemKNNRecommender, bm25_weight, cosine_neighbours
-from persona_lib.models.popularity import PopularityRecommender
-from persona_lib.models.ranker import TwoStageRanker
-from persona_lib.models.rp3beta import RP3betaRecommender
+from persona_lib.models import artwork, frames, homepage, recommenders, retention, sales
+from persona_lib.models.recommenders import (
+    ALSRecommender,
+    BlendRecommender,
+    BPRRecommender,
+    ContentRecommender,
+    EASERecommender,
+    EDLAERecommender,
+    ItemKNNRecommender,
+    PopularityRecommender,
+    Recommender,
+    RP3betaRecommender,
+    TwoStageRanker,
+    as_interactions,
+    bm25_weight,
+    cosine_neighbours,
+    title_vectors,
+    top_k,
+)
 
 __all__ = [
     "ALSRecommender",
@@ -26,9 +44,15 @@ __all__ = [
     "RP3betaRecommender",
     "Recommender",
     "TwoStageRanker",
+    "artwork",
     "as_interactions",
     "bm25_weight",
     "cosine_neighbours",
+    "frames",
+    "homepage",
+    "recommenders",
+    "retention",
+    "sales",
     "title_vectors",
     "top_k",
 ]

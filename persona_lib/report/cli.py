@@ -96,7 +96,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _available_presets() -> list[str]:
     """Preset names: the YAML files `load_preset` reads, smoke, default, large first."""
-    from persona_lib.data.simulate_config import presets_dir
+    from persona_lib.sim.config import presets_dir
 
     folder = presets_dir()
     names = {p.stem for p in folder.glob("*.yaml")} if folder.is_dir() else set(PRESETS)
@@ -172,7 +172,7 @@ def _report(result: RunResult) -> int:
 def _read_frame(path: Path, table: str):
     """Load with the data layer's loader when it exists, else plain pandas by extension."""
     try:
-        from persona_lib.data.datasets import load_table
+        from persona_lib.data.logs import load_table
     except ImportError:
         import pandas as pd
 
@@ -183,7 +183,7 @@ def _read_frame(path: Path, table: str):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from persona_lib.data.schema import SchemaError, validate
+    from persona_lib.data import SchemaError, validate
 
     path = Path(args.path)
     if not path.is_file():
@@ -221,7 +221,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"persona simulate: {exc}", file=sys.stderr)
         return 2
-    from persona_lib.data.world import load_or_simulate
+    from persona_lib.sim import load_or_simulate
 
     kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
     world = load_or_simulate(args.preset, random_state=args.seed, **kwargs)

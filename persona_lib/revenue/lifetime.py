@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from persona_lib.models.survival import SurvivalCurve
+from persona_lib.models.retention.survival import SurvivalCurve
 
 TAIL_MONTHS = 3  # months used to fit the tail hazard (assumption, see the module docstring)
 

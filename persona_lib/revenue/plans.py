@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.constants import PRICES
 from persona_lib.data.schema import PLANS
-from persona_lib.data.simulate_population import PRICES
 
 PAID_STATUSES = ("new", "renewed", "reactivated")
 AD_MINUTES_PER_HOUR = 4.0  # Netflix ad-tier launch announcement, Nov 2022 (assumption)

@@ -18,11 +18,14 @@ from persona_lib.signals.funnel import compute_funnel, funnel_steps
 from persona_lib.signals.impressions import (
     IMPRESSION_FEATURES,
     impression_table,
-    temporal_split,
 )
 from persona_lib.signals.position import position_bias_curve, position_heatmap
 from persona_lib.signals.scroll_past import scroll_past_signal
-from persona_lib.signals.subscriptions import expected_churn, monthly_churn
+from persona_lib.signals.subscriptions import (
+    expected_churn,
+    monthly_churn,
+    renewal_loss_probability,
+)
 
 __all__ = [
     "IMPRESSION_FEATURES",
@@ -41,9 +44,9 @@ __all__ = [
     "play_rate_by_browsing_speed",
     "position_bias_curve",
     "position_heatmap",
+    "renewal_loss_probability",
     "scroll_past_signal",
     "session_summary",
-    "temporal_split",
     "tile_outcomes",
     "time_of_day_profile",
 ]

@@ -15,6 +15,8 @@ import importlib
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.schema import DEVICES
+
 SEARCH_ROW = "search"
 BROWSE_EVENTS = ("impression", "hover", "click", "scroll_past")
 COMPLETION_THRESHOLD = 0.9
@@ -268,3 +270,22 @@ def _hour_counts(frame: pd.DataFrame, n_devices: int) -> np.ndarray:
     flat = np.bincount(codes[keep] * 24 + hours[keep], minlength=n_devices * 24)
     grid = flat.reshape(n_devices, 24)
     return np.vstack([grid, grid.sum(axis=0)])
+
+
+def last_session(events: pd.DataFrame, n_users: int) -> dict[str, np.ndarray]:
+    """Device code (`schema.DEVICES` order) and start hour of each member's most recent session.
+
+    Members ``0..n_users-1``; -1 for a member without events. The last session is the one of the
+    member's last event (by ``ts``, then ``event_id``); its hour is that session's first event's.
+    """
+    device = np.full(n_users, -1, dtype=np.int64)
+    hour = np.full(n_users, -1, dtype=np.int64)
+    if events.empty:
+        return dict(device=device, hour=hour)
+    last = events.sort_values(["ts", "event_id"]).drop_duplicates("user_id", keep="last")
+    sessions = events[events["session_id"].isin(last["session_id"])]
+    start = sessions.groupby("session_id", observed=True)["ts"].min()
+    users = last["user_id"].to_numpy(np.int64)
+    device[users] = last["device"].astype(pd.CategoricalDtype(list(DEVICES))).cat.codes.to_numpy()
+    hour[users] = start.loc[last["session_id"]].dt.hour.to_numpy()
+    return dict(device=device, hour=hour)

@@ -214,26 +214,3 @@ def impression_table(
     out.update({label: tiles[label].to_numpy() for label in LABELS})
     frame = pd.DataFrame(out, copy=False)
     return frame[ID_COLUMNS + IMPRESSION_FEATURES + LABELS]
-
-
-def temporal_split(
-    frame: pd.DataFrame, ts_col: str = "ts", test_fraction: float = 0.25
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows in time: the latest ``test_fraction`` of rows (by ``ts_col``) form the test set.
-
-    The cutoff is the ``ts`` at rank ``floor(n * (1 - test_fraction))``; train holds rows
-    strictly before it and test the rest, so rows sharing a timestamp never straddle the split.
-
-    Returns
-    -------
-    (DataFrame, DataFrame)
-        ``train, test``, each in the input order.
-    """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    ts = frame[ts_col].to_numpy()
-    if len(ts) == 0:
-        return frame.iloc[:0], frame.iloc[:0]
-    cutoff = np.sort(ts)[int(len(ts) * (1 - test_fraction))]
-    is_test = ts >= cutoff
-    return frame[~is_test], frame[is_test]

@@ -10,7 +10,7 @@ spell begins at their first billing row (usually a renewal) and is flagged ``lef
 Without ``users`` its clock starts at that row (a residual lifetime from the first observed
 renewal). With ``users`` it starts at ``users.signup_ts`` and ``entry_days`` > 0 is the time
 until the member came under observation: pass it as ``entry`` to
-`persona_lib.models.survival.kaplan_meier` so only members still subscribed are at risk
+`persona_lib.models.retention.survival.kaplan_meier` so only members still subscribed are at risk
 (plain Kaplan-Meier on such spells would overstate survival: only the survivors are in the log).
 A member who lapsed and returned before the log starts is then counted from the first signup.
 
@@ -23,13 +23,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.constants import DAYS_PER_MONTH
 from persona_lib.data.schema import BILLING_STATUSES
 
 BILLING_COLUMNS = ("user_id", "period_start", "plan", "price", "status")
 START_STATUSES = ("new", "reactivated")
 END_CAUSES = {"churned": "voluntary", "payment_failed": "payment"}
 CAUSES = tuple(END_CAUSES.values())
-DAYS_PER_MONTH = 365.25 / 12  # 30.4375: the mean Gregorian month, so 12 months = 1 year
 SPELL_COLUMNS = (
     "user_id", "spell", "start", "stop", "duration_days", "duration_months", "event", "cause",
     "plan", "price", "left_truncated", "entry_days", "entry_months",

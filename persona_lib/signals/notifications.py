@@ -36,11 +36,10 @@ it is the outcome to use, here it is a diluted version of the true effect).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from persona_lib.data.simulate_config import SimulationConfig
 
 ACTIVE_STATUSES = ("new", "renewed", "reactivated")
 MS_PER_DAY = 86_400_000
@@ -67,8 +66,9 @@ class ExperimentDesign:
         np.datetime64(self.start_date, "D")  # raises on a malformed date
 
     @classmethod
-    def from_config(cls, config: SimulationConfig, history_days: int = 28) -> ExperimentDesign:
-        """The design of a simulated world (its window and ``inactive_days``)."""
+    def from_config(cls, config: Any, history_days: int = 28) -> ExperimentDesign:
+        """The design of a simulated world, from any config with ``start_date``, ``n_days`` and
+        ``inactive_days`` (duck-typed: signals never import the simulator)."""
         return cls(config.start_date, config.n_days, config.inactive_days, history_days)
 
     @property
@@ -267,7 +267,7 @@ def notification_experiment(
     notifications: pd.DataFrame,
     billing: pd.DataFrame,
     users: pd.DataFrame,
-    design: ExperimentDesign | SimulationConfig,
+    design: Any,
 ) -> pd.DataFrame:
     """One row per eligible member-day of the push experiment, rebuilt from the logs only.
 
@@ -278,7 +278,8 @@ def notification_experiment(
     billing : billing log (user_id, period_start, plan, status).
     users : members (user_id 0..n-1 in order, signup_ts, plan, language, country,
         preferred_device).
-    design : an `ExperimentDesign` or the world's `SimulationConfig`.
+    design : an `ExperimentDesign`, or the world's `SimulationConfig` (read through
+        `ExperimentDesign.from_config`).
 
     Returns
     -------
@@ -303,7 +304,7 @@ def notification_experiment(
     ...     w.events, w.notifications, w.billing, w.users, w.config)
     >>> exp.groupby("treated")["session"].mean()  # doctest: +SKIP
     """
-    if isinstance(design, SimulationConfig):
+    if not isinstance(design, ExperimentDesign):
         design = ExperimentDesign.from_config(design)
     n_users, n_days = len(users), design.n_days
     if not np.array_equal(users["user_id"].to_numpy(), np.arange(n_users)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 RENEWAL_STATUSES = ("renewed", "churned", "payment_failed")
@@ -47,13 +48,37 @@ def monthly_churn(billing: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def renewal_loss_probability(hazard: npt.ArrayLike, payment_failure: npt.ArrayLike) -> np.ndarray:
+    """Probability that a renewal is lost: the payment fails, or the member cancels.
+
+    ``p = 1 - (1 - h)(1 - f) = f + (1 - f) h`` with ``h`` the voluntary churn hazard and ``f``
+    the payment-failure probability (independent events); computed as ``f + (1 - f) h`` in
+    float64.
+
+    Parameters
+    ----------
+    hazard : array-like (n,), voluntary churn hazard at each renewal.
+    payment_failure : array-like (n,), probability that each renewal's payment fails.
+
+    Returns
+    -------
+    ndarray (n,) of float64.
+
+    Examples
+    --------
+    >>> renewal_loss_probability([0.1, 0.0], [0.5, 0.2]).tolist()
+    [0.55, 0.2]
+    """
+    fail = np.asarray(payment_failure, dtype=np.float64)
+    return fail + (1 - fail) * np.asarray(hazard, dtype=np.float64)
+
+
 def expected_churn(churn_hazard: pd.DataFrame) -> float:
-    """Mean probability of losing a member at a renewal: voluntary hazard plus payment failure.
+    """Mean probability of losing a member at a renewal (`renewal_loss_probability`).
 
     ``churn_hazard`` is the simulator's truth table (user_id, period_start, hazard,
     payment_failure_prob); a renewal is lost if the payment fails or, if it goes through, the
     member cancels.
     """
-    fail = churn_hazard["payment_failure_prob"].to_numpy(np.float64)
-    hazard = churn_hazard["hazard"].to_numpy(np.float64)
-    return float(np.mean(fail + (1 - fail) * hazard))
+    loss = renewal_loss_probability(churn_hazard["hazard"], churn_hazard["payment_failure_prob"])
+    return float(np.mean(loss))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_lib.data.schema import (
+from persona_lib.data import (
     DEVICES,
     EVENT_TYPES,
     GENRES,

@@ -65,7 +65,7 @@ def tiny_folds():
     import numpy as np
     import pandas as pd
 
-    from persona_lib.evaluation.splits import stratified_split
+    from persona_lib.evaluation import stratified_split
 
     rng = np.random.default_rng(3)
     users = rng.integers(0, 60, 1500)

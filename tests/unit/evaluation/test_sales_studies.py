@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_lib.data.simulate import simulate
-from persona_lib.data.simulate_config import load_preset
-from persona_lib.data.simulate_sales import simulate_sales
+from persona_lib.evaluation import ad_load_study, ad_targeting_study, ads_tier_arpu_study
 from persona_lib.evaluation.sales import (
     STUDY_COLUMNS,
     bootstrap_means,
@@ -19,9 +17,10 @@ from persona_lib.evaluation.sales import (
     upsell_study,
     winback_study,
 )
-from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, ads_tier_arpu_study
 from persona_lib.evaluation.truth_checks import z_to_truth
 from persona_lib.signals.sales_features import sales_features
+from persona_lib.sim import load_preset, simulate
+from persona_lib.sim.sales import simulate_sales
 
 N_BOOT = 200
 

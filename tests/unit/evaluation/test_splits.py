@@ -139,3 +139,15 @@ def test_temporal_split_exact_share_without_ties(fraction):
     frame = pd.DataFrame({"ts": np.arange(10)})
     train, test = temporal_split(frame, test_fraction=fraction)
     assert len(test) == round(10 * fraction)
+
+
+def test_temporal_split_keeps_tied_timestamps_together():
+    frame = pd.DataFrame({"ts": pd.to_datetime([5, 1, 2, 3, 3, 4, 6, 7], unit="D"),
+                          "x": range(8)})  # fmt: skip
+    train, test = temporal_split(frame, test_fraction=0.25)
+    assert train["ts"].max() < test["ts"].min()
+    assert len(train) + len(test) == 8 and len(test) == 2
+    train, test = temporal_split(frame, test_fraction=0.5)  # the two rows at day 3 stay together
+    assert sorted(test["x"]) == [0, 5, 6, 7]
+    with pytest.raises(ValueError, match="test_fraction must be strictly between"):
+        temporal_split(frame, test_fraction=1.0)

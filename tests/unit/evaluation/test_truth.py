@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_lib.evaluation.truth import funnel_against_truth
+from persona_lib.evaluation import funnel_against_truth
 
 
 def tiny_events():
@@ -112,8 +112,7 @@ def test_first_tile_of_a_session_is_unbiased_in_a_larger_world():
 
     A shared uniform between a session attribute and a tile draw once biased exactly this slot.
     """
-    from persona_lib.data.simulate import simulate
-    from persona_lib.data.simulate_config import load_preset
+    from persona_lib.sim import load_preset, simulate
 
     world = simulate(load_preset("smoke").replace(n_users=5000))
     first = world.events["row_position"].eq(0) & world.events["col_position"].eq(0)

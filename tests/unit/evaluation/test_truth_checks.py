@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from persona_lib.evaluation.truth_checks import Z95, interval_se, min_covering, z_to_truth
-from persona_lib.experiments.stats import difference_in_means
+from persona_lib.experiments import difference_in_means
 
 
 def test_z95_is_the_normal_quantile():

@@ -8,8 +8,7 @@ implementation passes (an exact binomial test of the false-positive count agains
 import numpy as np
 from scipy import stats
 
-from persona_lib.experiments.sequential import msprt_means
-from persona_lib.experiments.stats import difference_in_means, difference_in_proportions
+from persona_lib.experiments import difference_in_means, difference_in_proportions, msprt_means
 
 ALPHA = 0.05
 N_TESTS = 400

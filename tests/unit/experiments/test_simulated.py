@@ -5,16 +5,17 @@ import pandas as pd
 import pytest
 from tolerances import FLOAT64
 
-from persona_lib.data.policies import PopularityGenrePolicy
-from persona_lib.data.simulate_config import SimulationConfig
+from persona_lib.data import PopularityGenrePolicy
+from persona_lib.evaluation import linearized_interval
+from persona_lib.evaluation.artwork_online import FixedArtworkPolicy
 from persona_lib.experiments.simulated import (
     METRICS,
     analyze_experiment,
     member_outcomes,
     run_simulated_experiment,
 )
-from persona_lib.models.artwork_online import FixedArtworkPolicy
-from persona_lib.models.bandit_policies import ArtworkPolicy
+from persona_lib.models.artwork import ArtworkPolicy
+from persona_lib.sim import SimulationConfig
 
 START_DAY = 3
 
@@ -31,7 +32,7 @@ def _first_artwork_policy(n_artworks, first):
 @pytest.fixture(scope="module")
 def run():
     config = SimulationConfig(n_users=300, n_titles=60, n_days=8, random_state=5)
-    from persona_lib.data.simulate_population import make_population
+    from persona_lib.sim.population import make_population
 
     pop = make_population(config)
     first = pop.artworks.groupby("title_id")["artwork_id"].min().to_numpy()
@@ -68,7 +69,7 @@ def test_counterfactual_runs_give_every_member_both_outcomes(run):
 
 def test_member_outcomes_count_post_period_rows():
     config = SimulationConfig(n_users=50, n_titles=40, n_days=4, random_state=1)
-    from persona_lib.data.simulate import simulate
+    from persona_lib.sim import simulate
 
     world = simulate(config)
     out = member_outcomes(world, start_day=2)
@@ -80,6 +81,10 @@ def test_member_outcomes_count_post_period_rows():
     bill = world.billing[world.billing["period_start"].to_numpy().astype("datetime64[ms]") >= start]
     paid = bill[bill["status"].astype(str).isin(["new", "renewed", "reactivated"])]
     assert out["revenue"].sum() == pytest.approx(paid["price"].astype(float).sum())
+    # the whole log (start_day=None) splits into the pre-period and the experiment period
+    whole = member_outcomes(world, start_day=None)
+    np.testing.assert_allclose(whole["hours"], out["pre_hours"] + out["hours"], **FLOAT64)
+    assert (whole["sessions"] >= out["sessions"]).all()
 
 
 def test_analysis_has_every_metric_with_the_truth_beside_it(run):
@@ -91,6 +96,15 @@ def test_analysis_has_every_metric_with_the_truth_beside_it(run):
         table["estimate"] <= table["ci_high"]
     ).all()
     assert isinstance(table, pd.DataFrame) and table["covers_truth"].dtype == bool
+
+
+def test_true_effect_is_the_paired_difference_with_the_linearized_interval(run):
+    run, _ = run
+    table = analyze_experiment(run).set_index("metric")
+    paired = run.outcomes["all_treatment"]["hours"] - run.outcomes["all_control"]["hours"]
+    d = paired.to_numpy()
+    truth = table.loc["hours_per_member", ["truth", "truth_ci_low", "truth_ci_high"]]
+    assert truth.tolist() == [d.mean(), *linearized_interval(d.mean(), d)]
 
 
 def test_bad_arguments_are_rejected():

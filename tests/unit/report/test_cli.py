@@ -1,8 +1,6 @@
 """The persona command: run, validate and simulate wiring, exit codes and messages."""
 
 import json
-import sys
-import types
 
 import nbformat
 import pandas as pd
@@ -148,9 +146,7 @@ def test_simulate_calls_the_data_layer(monkeypatch, capsys):
         calls.append((preset, random_state, data_dir))
         return {"events": pd.DataFrame({"a": range(1200)}), "users": pd.DataFrame({"a": [1]})}
 
-    fake = types.ModuleType("persona_lib.data.world")
-    fake.load_or_simulate = load_or_simulate
-    monkeypatch.setitem(sys.modules, "persona_lib.data.world", fake)
+    monkeypatch.setattr("persona_lib.sim.load_or_simulate", load_or_simulate)
     assert main(["simulate", "--preset", "smoke", "--seed", "4", "--data-dir", "d"]) == 0
     assert calls == [("smoke", 4, "d")]
     assert capsys.readouterr().out == "preset smoke, seed 4: events 1,200, users 1\n"

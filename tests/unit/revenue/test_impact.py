@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from persona_lib.revenue.impact import (
+from persona_lib.revenue import (
     churn_change_value,
     churn_reduction_for_value,
     scale_effect,

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from tolerances import approx64, approx_closed_form
 
-from persona_lib.models.survival import kaplan_meier
-from persona_lib.revenue.lifetime import MonthlySurvival, expected_lifetime, ltv
+from persona_lib.models.retention import kaplan_meier
+from persona_lib.revenue import MonthlySurvival, expected_lifetime, ltv
 
 
 @pytest.mark.parametrize("churn", [0.01, 0.025, 0.1, 1.0])

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from persona_lib.revenue.netflix import (
+from persona_lib.revenue import (
     NetflixCase,
     back_of_envelope,
     churn_reduction_for_one_billion,

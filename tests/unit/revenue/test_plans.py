@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 from tolerances import approx32
 
-from persona_lib.data.schema import BILLING_STATUSES, PLANS
-from persona_lib.revenue.plans import (
+from persona_lib.data import BILLING_STATUSES, PLANS
+from persona_lib.revenue import (
     DEFAULT_ECONOMICS,
     PlanEconomics,
     ad_revenue_per_hour,

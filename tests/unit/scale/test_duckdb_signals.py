@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 from tolerances import FLOAT64
 
-from persona_lib.signals.engagement import hours_by_source, session_summary
+from persona_lib.signals import compute_funnel, hours_by_source, session_summary
 from persona_lib.signals.features import FEATURE_TABLES, FEATURES, churn_labels, member_features
-from persona_lib.signals.funnel import compute_funnel
 from persona_lib.signals.sql import SPARK, DuckDBSignals, funnel_sql, member_features_sql
 
 CUTOFFS = ["2025-01-02", "2025-01-20", "2025-01-29 13:45:10.123"]

@@ -7,10 +7,8 @@ import pandas as pd
 import pytest
 from tolerances import FLOAT64
 
-from persona_lib.data.event_store import ensure_store, read_manifest, store_matches
-from persona_lib.data.simulate import simulate
-from persona_lib.data.simulate_config import load_preset
 from persona_lib.signals.engines import ENGINES, PandasSignals, open_signals
+from persona_lib.sim import ensure_store, load_preset, read_manifest, simulate, store_matches
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 from tolerances import FLOAT32
 
-from persona_lib.evaluation.ranking import ndcg_at_k
-from persona_lib.evaluation.splits import stratified_split
+from persona_lib.evaluation import ndcg_at_k, stratified_split
 from persona_lib.models import ALSRecommender
-from persona_lib.signals.feedback import confidence_weights
+from persona_lib.signals import confidence_weights
 
 pytestmark = pytest.mark.spark
 
@@ -43,7 +42,7 @@ def split(smoke_world):
 
 @pytest.fixture(scope="module")
 def model(spark, split):
-    from persona_lib.models.spark_als import SparkALS
+    from persona_lib.models.recommenders import SparkALS
 
     train, _, shape = split
     return SparkALS(**PARAMS, spark=spark).fit(train, *shape)
@@ -78,7 +77,7 @@ def test_follows_the_recommender_contract(model, split):
 
 
 def test_same_seed_same_factors(spark, model, split):
-    from persona_lib.models.spark_als import SparkALS
+    from persona_lib.models.recommenders import SparkALS
 
     train, _, shape = split
     again = SparkALS(**PARAMS, spark=spark).fit(train, *shape)
@@ -87,7 +86,7 @@ def test_same_seed_same_factors(spark, model, split):
 
 
 def test_unfitted_model_refuses_to_recommend():
-    from persona_lib.models.spark_als import SparkALS
+    from persona_lib.models.recommenders import SparkALS
 
     with pytest.raises(RuntimeError, match="not fitted"):
         SparkALS().recommend([0])
@@ -101,8 +100,8 @@ ML_100K = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "movi
 def test_movielens_100k_within_five_percent_of_implicit_als(spark):
     """The issue's comparison on real data: the benchmark's split (stratified by item, 0.75,
     seed 42), ratings as confidence, the settings of `benchmarks/spark_als_movielens.py`."""
-    from persona_lib.data.movielens import load_movielens
-    from persona_lib.models.spark_als import SparkALS
+    from persona_lib.datasets import load_movielens
+    from persona_lib.models.recommenders import SparkALS
 
     ml = load_movielens(ML_100K)
     train, test = stratified_split(ml.to_interactions(), 0.75, by="title_id", random_state=42)

@@ -34,7 +34,7 @@ def root(smoke_store):
 
 @pytest.fixture(scope="module")
 def engines(spark, root):
-    from persona_lib.signals.sql.spark_engine import SparkSignals
+    from persona_lib.signals.sql import SparkSignals
 
     # two shuffle partitions: aggregation runs in parallel, yet the test stays quick
     with SparkSignals(root, spark=spark, shuffle_partitions=2) as ours:

@@ -207,8 +207,7 @@ def test_renewal_dates_clamp_to_month_end():
 
 @pytest.fixture(scope="module")
 def smoke():
-    from persona_lib.data.simulate import simulate
-    from persona_lib.data.simulate_config import load_preset
+    from persona_lib.sim import load_preset, simulate
 
     return simulate(load_preset("smoke"))
 

@@ -1,10 +1,10 @@
-"""impression_table features (hand-checked, no leakage) and temporal_split."""
+"""impression_table features (hand-checked, no leakage)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from persona_lib.signals import IMPRESSION_FEATURES, impression_table, temporal_split
+from persona_lib.signals import IMPRESSION_FEATURES, impression_table
 
 
 @pytest.fixture
@@ -80,15 +80,3 @@ def test_no_leakage_on_a_random_log(users, titles, artworks, make_events, random
     kept = before.index.get_level_values("ts") <= base_ts + pd.Timedelta(seconds=cut)
     kept_after = after.index.get_level_values("ts") <= base_ts + pd.Timedelta(seconds=cut)
     pd.testing.assert_frame_equal(after[kept_after].sort_index(), before[kept].sort_index())
-
-
-def test_temporal_split():
-    frame = pd.DataFrame({"ts": pd.to_datetime([5, 1, 2, 3, 3, 4, 6, 7], unit="D"),
-                          "x": range(8)})  # fmt: skip
-    train, test = temporal_split(frame, test_fraction=0.25)
-    assert train["ts"].max() < test["ts"].min()
-    assert len(train) + len(test) == 8 and len(test) == 2
-    train, test = temporal_split(frame, test_fraction=0.5)  # the two rows at day 3 stay together
-    assert sorted(test["x"]) == [0, 5, 6, 7]
-    with pytest.raises(ValueError, match="test_fraction must be in"):
-        temporal_split(frame, test_fraction=1.0)

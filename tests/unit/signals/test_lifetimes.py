@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from tolerances import FLOAT32
 
-from persona_lib.data.schema import BILLING_STATUSES, PLANS
-from persona_lib.signals.lifetimes import DAYS_PER_MONTH, SPELL_COLUMNS, subscription_spells
+from persona_lib.data import BILLING_STATUSES, DAYS_PER_MONTH, PLANS
+from persona_lib.signals.lifetimes import SPELL_COLUMNS, subscription_spells
 
 END = pd.Timestamp("2024-05-01")
 
@@ -177,8 +177,7 @@ def test_errors_name_the_column_rows_and_users(billing, users):
 
 @pytest.fixture(scope="module")
 def smoke_world():
-    from persona_lib.data.simulate import simulate
-    from persona_lib.data.simulate_config import load_preset
+    from persona_lib.sim import load_preset, simulate
 
     return simulate(load_preset("smoke"))
 

@@ -1,7 +1,9 @@
+import numpy as np
 import pandas as pd
 import pytest
+from tolerances import CLOSED_FORM
 
-from persona_lib.signals.subscriptions import expected_churn, monthly_churn
+from persona_lib.signals import expected_churn, monthly_churn, renewal_loss_probability
 
 
 def billing(rows):
@@ -40,6 +42,22 @@ def test_expected_churn_combines_failure_and_cancellation():
     hazard = pd.DataFrame({"hazard": [0.1, 0.0], "payment_failure_prob": [0.5, 0.2]})
     # member 0: 0.5 + 0.5 * 0.1; member 1: 0.2
     assert expected_churn(hazard) == pytest.approx((0.55 + 0.2) / 2)
+
+
+def test_renewal_loss_probability_by_hand_and_as_the_complement_of_keeping():
+    h = np.array([0.0, 0.1, 0.0, 1.0, 0.3])
+    f = np.array([0.0, 0.5, 0.2, 0.4, 1.0])
+    p = renewal_loss_probability(h, f)
+    np.testing.assert_allclose(p, [0.0, 0.55, 0.2, 1.0, 1.0], **CLOSED_FORM)
+    np.testing.assert_allclose(p, 1 - (1 - h) * (1 - f), **CLOSED_FORM)
+    assert ((p >= np.maximum(h, f)) & (p <= 1)).all()
+    # the simulator's float32 tables are computed in float64
+    h32, f32 = h.astype(np.float32), f.astype(np.float32)
+    p32 = renewal_loss_probability(h32, pd.Series(f32))
+    assert p32.dtype == np.float64
+    np.testing.assert_array_equal(
+        p32, renewal_loss_probability(h32.astype(float), f32.astype(float))
+    )
 
 
 def test_simulated_churn_is_in_the_published_range_and_matches_its_hazard(smoke_world):
