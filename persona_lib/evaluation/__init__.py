@@ -38,7 +38,7 @@ from persona_lib.evaluation.sales import (
 )
 from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, ads_tier_arpu_study
 from persona_lib.evaluation.splits import leave_last_n, stratified_split, temporal_split
-from persona_lib.evaluation.truth import funnel_against_truth, true_completion_prob
+from persona_lib.evaluation.truth import expected_churn, funnel_against_truth, true_completion_prob
 from persona_lib.evaluation.uplift import (
     auuc,
     hour_accuracy,
@@ -63,6 +63,7 @@ __all__ = [
     "cumulative_gains",
     "effective_catalog_size",
     "evaluate_recommenders",
+    "expected_churn",
     "fit_artwork_reward_model",
     "funnel_against_truth",
     "hour_accuracy",

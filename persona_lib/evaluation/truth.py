@@ -13,6 +13,7 @@ import pandas as pd
 from scipy.stats import beta
 
 from persona_lib.signals.funnel import compute_funnel
+from persona_lib.signals.subscriptions import renewal_loss_probability
 from persona_lib.sim.day import COMPLETION_FRACTION, watch_fraction_shape
 
 # measured funnel rate (cumulative: a click is also a hover) -> the truth columns that sum to it
@@ -116,3 +117,14 @@ def true_completion_prob(world, plays: pd.DataFrame) -> np.ndarray:
     """
     fit = world.truth.fit(plays["user_id"].to_numpy(), plays["title_id"].to_numpy())
     return beta.sf(COMPLETION_FRACTION, *watch_fraction_shape(np.asarray(fit, dtype="float64")))
+
+
+def expected_churn(churn_hazard: pd.DataFrame) -> float:
+    """Mean probability of losing a member at a renewal (`renewal_loss_probability`).
+
+    ``churn_hazard`` is the simulator's truth table (user_id, period_start, hazard,
+    payment_failure_prob); a renewal is lost if the payment fails or, if it goes through, the
+    member cancels.
+    """
+    loss = renewal_loss_probability(churn_hazard["hazard"], churn_hazard["payment_failure_prob"])
+    return float(np.mean(loss))

@@ -32,7 +32,7 @@ from pandas.api.types import (
     is_numeric_dtype,
 )
 
-from persona_lib.report.verdicts import fmt, number, unit_decimals
+from persona_lib.report.numbers import fmt, number, unit_decimals
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -325,7 +325,8 @@ def _one_quantity(series: pd.Series, units: Mapping[str, str]) -> bool:
 def _as_series(data: pd.Series | pd.DataFrame) -> pd.Series | None:
     """The Series to show as name/value rows, or None to show `data` as columns."""
     if isinstance(data, pd.DataFrame):
-        if data.shape[1] != 1 or not _meaningful(data.index):
+        flat_keys = not isinstance(data.index, pd.MultiIndex)
+        if data.shape[1] != 1 or not _meaningful(data.index) or not flat_keys:
             return None
         data = data.iloc[:, 0]
     return data

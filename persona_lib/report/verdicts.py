@@ -22,257 +22,26 @@ from dataclasses import asdict, dataclass
 from statistics import NormalDist
 from typing import Any
 
-from pandas import isna
+from persona_lib.report.numbers import (
+    DIFF_UNIT,
+    NOT_AVAILABLE,
+    check_interval,
+    fmt,
+    fmt_range,
+    is_missing,
+    level_label,
+    number,
+    with_interval,
+)
 
 __all__ = [
-    "NOT_AVAILABLE",
     "Verdict",
     "compare",
     "estimate_sentence",
-    "fmt",
-    "fmt_interval",
-    "number",
     "rank_sentence",
     "share_above_chance",
     "share_of_ceiling",
-    "significant_decimals",
-    "unit_decimals",
 ]
-
-NOT_AVAILABLE = "not available"
-
-# unit -> (decimals, suffix printed after the number)
-_FIXED = {
-    "pp": (2, " pp"),
-    "%": (1, " %"),
-    "hours": (1, " hours"),
-    "x": (2, "×"),
-    "auc": (3, ""),
-    "fraction": (3, ""),
-    "p": (3, ""),
-    "count": (0, ""),
-}
-_MAX_DECIMALS = 12
-# a difference of two percentages is in percentage points
-_DIFF_UNIT = {"%": "pp"}
-
-
-def _missing(*values: Any) -> bool:
-    """True if any value is None, NaN or ``pd.NA``."""
-    return any(isna(v) for v in values)
-
-
-def significant_decimals(magnitude: float, digits: int = 3) -> int:
-    """Decimals that show `digits` significant digits of a number of this magnitude.
-
-    Parameters
-    ----------
-    magnitude : float
-        Absolute size of the number (or the largest of a column); 0 gives 0 decimals.
-    digits : int
-        Significant digits wanted.
-
-    Returns
-    -------
-    int
-        Between 0 and 12: never scientific notation, never more than 12 decimals.
-
-    Examples
-    --------
-    >>> significant_decimals(0.0123), significant_decimals(4.56), significant_decimals(12_345)
-    (4, 2, 0)
-    """
-    if not magnitude or not math.isfinite(magnitude):
-        return 0
-    return min(max(digits - 1 - math.floor(math.log10(abs(magnitude))), 0), _MAX_DECIMALS)
-
-
-def unit_decimals(unit: str, magnitude: float) -> int:
-    """Decimals of `unit` for numbers up to `magnitude`, printed in full (no ``M``/``B``).
-
-    Parameters
-    ----------
-    unit : str
-        As in `fmt`.
-    magnitude : float
-        The largest absolute value to print (a column's, in a table).
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> unit_decimals("pp", 12.0), unit_decimals("USD", 99.5), unit_decimals("USD", 1280.0)
-    (2, 2, 0)
-    """
-    if unit == "USD":
-        return 2 if magnitude < 100 else 0
-    if unit in _FIXED:
-        return _FIXED[unit][0]
-    return significant_decimals(magnitude)
-
-
-def _style(unit: str, magnitude: float, decimals: int | None) -> tuple[int, float, str]:
-    """Decimals, divisor and suffix for numbers of `unit` around `magnitude`."""
-    if unit == "USD":
-        for divisor, suffix in ((1e9, " B USD"), (1e6, " M USD")):
-            if round(magnitude / divisor, 1) >= 1:
-                return (1 if decimals is None else decimals), divisor, suffix
-    places = unit_decimals(unit, magnitude) if decimals is None else decimals
-    suffix = _FIXED[unit][1] if unit in _FIXED else f" {unit}" if unit else ""
-    return places, 1.0, suffix
-
-
-def number(value: float, decimals: int, *, signed: bool = False) -> str:
-    """`value` with thousands separators and fixed decimals; never ``-0`` or scientific notation.
-
-    Parameters
-    ----------
-    value : float
-        The number; infinities print as ``∞``.
-    decimals : int
-        Digits after the point.
-    signed : bool
-        Print ``+`` before positive numbers (a difference). Zero has no sign.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> number(1234567.891, 2), number(-0.0004, 2), number(2.5, 1, signed=True)
-    ('1,234,567.89', '0.00', '+2.5')
-    """
-    if math.isinf(value):
-        return ("+∞" if signed else "∞") if value > 0 else "-∞"
-    text = f"{value:,.{decimals}f}"
-    if float(text.replace(",", "")) == 0:
-        return text.lstrip("-")
-    return f"+{text}" if signed and value > 0 else text
-
-
-def _p_value(value: float) -> str:
-    return "< 0.001" if value < 0.0005 else number(value, 3)
-
-
-def fmt(
-    value: float | None, unit: str = "", *, signed: bool = False, decimals: int | None = None
-) -> str:
-    """Format one number with its unit the way every sentence and table prints it.
-
-    Parameters
-    ----------
-    value : float or None
-        The number; None or NaN gives ``"not available"``.
-    unit : str
-        One of the units in the module docstring, or any other text printed after the number.
-    signed : bool
-        Print ``+`` before positive values (differences, lifts).
-    decimals : int, optional
-        Override the unit's decimals.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> fmt(2.6, "pp", signed=True), fmt(12.345, "%"), fmt(1280, "USD", signed=True)
-    ('+2.60 pp', '12.3 %', '+1,280 USD')
-    >>> fmt(21_634_000, "USD"), fmt(1.23e9, "USD"), fmt(14_000_000, "count")
-    ('21.6 M USD', '1.2 B USD', '14,000,000')
-    >>> fmt(0.61712, "auc"), fmt(1.346, "x"), fmt(0.0000123), fmt(float("nan"), "pp")
-    ('0.617', '1.35×', '0.0000123', 'not available')
-    >>> fmt(0.0001, "p"), fmt(3.5, "clicks / 1k")
-    ('< 0.001', '3.50 clicks / 1k')
-    """
-    if _missing(value):
-        return NOT_AVAILABLE
-    value = float(value)
-    if unit == "p" and decimals is None:
-        return _p_value(value)
-    places, divisor, suffix = _style(unit, abs(value), decimals)
-    return number(value / divisor, places, signed=signed) + suffix
-
-
-def _fmt_range(
-    values: tuple[float, ...], unit: str, signed: bool, spread: float = 0.0
-) -> tuple[list[str], str]:
-    """Numbers printed with one scale and one number of decimals, and the shared suffix.
-
-    Without a fixed number of decimals for the unit, a positive `spread` (an interval's width)
-    sets them to two significant digits of the width, so the interval's ends stay distinct.
-    """
-    magnitude = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
-    places, divisor, suffix = _style(unit, magnitude, None)
-    if unit not in _FIXED and unit != "USD" and math.isfinite(spread) and spread > 0:
-        places = significant_decimals(spread, 2)
-    return [number(v / divisor, places, signed=signed) for v in values], suffix
-
-
-def _with_interval(
-    point: float, low: float, high: float, unit: str, signed: bool, level: float,
-    paren: bool = True,
-) -> str:  # fmt: skip
-    """``"+2.60 pp (95 % CI +1.30 to +3.90 pp)"``, or ``"+2.60 pp, 95 % CI ..."`` without paren."""
-    if _missing(low, high):
-        return f"{fmt(point, unit, signed=signed)}, interval {NOT_AVAILABLE}"
-    (p, lo, hi), suffix = _fmt_range((point, low, high), unit, signed, high - low)
-    interval = f"{_level(level)} {lo} to {hi}{suffix}"
-    return f"{p}{suffix} ({interval})" if paren else f"{p}{suffix}, {interval}"
-
-
-def _level(level: float) -> str:
-    return f"{number(level, 0 if float(level).is_integer() else 1)} % CI"
-
-
-def _check_interval(low: float | None, high: float | None) -> None:
-    if not _missing(low, high) and low > high:
-        raise ValueError(f"the interval is reversed: ci_low {low!r} is above ci_high {high!r}")
-
-
-def fmt_interval(
-    low: float | None, high: float | None, unit: str = "", *, signed: bool = False,
-    level: float = 95,
-) -> str:  # fmt: skip
-    """Format a confidence interval: ``"95 % CI 1.30 to 3.90 pp"``.
-
-    Both ends share one scale and one number of decimals, and the unit is printed once.
-
-    Parameters
-    ----------
-    low, high : float or None
-        Ends of the interval, ``low <= high``; a missing end gives ``"... CI not available"``.
-    unit : str
-        As in `fmt`.
-    signed : bool
-        Print ``+`` before positive ends (intervals of differences).
-    level : float
-        Confidence level in percent.
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    ValueError
-        If ``low > high``.
-
-    Examples
-    --------
-    >>> fmt_interval(1.3, 3.9, "pp")
-    '95 % CI 1.30 to 3.90 pp'
-    >>> fmt_interval(-900_000, 2_100_000, "USD", signed=True, level=90)
-    '90 % CI -0.9 to +2.1 M USD'
-    """
-    _check_interval(low, high)
-    if _missing(low, high):
-        return f"{_level(level)} {NOT_AVAILABLE}"
-    (lo, hi), suffix = _fmt_range((float(low), float(high)), unit, signed, high - low)
-    return f"{_level(level)} {lo} to {hi}{suffix}"
 
 
 def _side(low: float, high: float) -> int:
@@ -317,7 +86,7 @@ def _lead(gain: tuple[float, float, float], unit: str, higher_is_better: bool, l
     """
     diff, low, high = gain if higher_is_better else (-gain[0], -gain[2], -gain[1])
     word = " by" if higher_is_better else ", lower by"
-    return f"{word} {_with_interval(diff, low, high, unit, higher_is_better, level)}"
+    return f"{word} {with_interval(diff, low, high, unit, higher_is_better, level)}"
 
 
 def compare(
@@ -362,10 +131,10 @@ def compare(
     >>> print(compare("A", "B", 0.8, 0.4, 1.2, "pp", metric="churn", higher_is_better=False))
     B beats A on churn, lower by 0.80 pp (95 % CI 0.40 to 1.20 pp).
     """
-    _check_interval(ci_low, ci_high)
+    check_interval(ci_low, ci_high)
     if name_a == name_b:
         raise ValueError(f"compare needs two different names, got {name_a!r} twice")
-    if _missing(diff, ci_low, ci_high):
+    if is_missing(diff, ci_low, ci_high):
         return Verdict(
             f"{name_a} against {name_b} on {metric}: {NOT_AVAILABLE} "
             "(the difference or its interval is missing)."
@@ -373,7 +142,7 @@ def compare(
     diff, ci_low, ci_high = float(diff), float(ci_low), float(ci_high)
     side = _side(ci_low, ci_high)
     if side == 0:
-        both = _with_interval(diff, ci_low, ci_high, unit, True, level, paren=False)
+        both = with_interval(diff, ci_low, ci_high, unit, True, level, paren=False)
         return Verdict(
             f"No detectable difference between {name_a} and {name_b} on {metric} "
             f"({name_a} minus {name_b} {both})."
@@ -391,7 +160,7 @@ def _truth_clause(
 ) -> str:  # fmt: skip
     """Where the known true value lies relative to the interval (with z when outside)."""
     value = fmt(truth, unit, signed=signed)
-    if _missing(low, high):
+    if is_missing(low, high):
         return f"{truth_name} is {value}"
     if low <= truth <= high:
         return f"{truth_name}, {value}, lies inside the interval"
@@ -444,20 +213,20 @@ def estimate_sentence(
     "Push effect: +0.44 pp (95 % CI -0.10 to +0.98 pp); it cannot be told from zero; the \
 simulator's true value, +0.35 pp, lies inside the interval."
     """
-    _check_interval(ci_low, ci_high)
-    if _missing(estimate):
+    check_interval(ci_low, ci_high)
+    if is_missing(estimate):
         return f"{name}: {NOT_AVAILABLE} (no estimate)."
     estimate = float(estimate)
-    if _missing(ci_low, ci_high):
+    if is_missing(ci_low, ci_high):
         clauses = [f"{name}: {fmt(estimate, unit, signed=signed)} (interval {NOT_AVAILABLE})"]
     else:
-        clauses = [f"{name}: {_with_interval(estimate, ci_low, ci_high, unit, signed, level)}"]
+        clauses = [f"{name}: {with_interval(estimate, ci_low, ci_high, unit, signed, level)}"]
         if null is not None:
             what = "zero" if null == 0 else fmt(null, unit, signed=signed)
             outside = ci_low > null or ci_high < null
             verdict = "the interval excludes" if outside else "it cannot be told from"
             clauses.append(f"{verdict} {what}")
-    if not _missing(truth):
+    if not is_missing(truth):
         clauses.append(
             _truth_clause(estimate, ci_low, ci_high, float(truth), unit, signed, truth_name, level)
         )
@@ -491,7 +260,7 @@ def share_above_chance(model: float, ceiling: float, chance: float = 0.5) -> flo
     >>> round(share_above_chance(0.617, 0.698), 4)
     0.5909
     """
-    if _missing(model, ceiling, chance):
+    if is_missing(model, ceiling, chance):
         return math.nan
     if ceiling <= chance:
         raise ValueError(f"the ceiling ({ceiling!r}) must be above chance ({chance!r})")
@@ -542,13 +311,13 @@ simulator's ceiling."
 
 
 def _order(values: Mapping[str, float | None], higher_is_better: bool) -> list[str]:
-    present = [k for k, v in values.items() if not _missing(v)]
+    present = [k for k, v in values.items() if not is_missing(v)]
     return sorted(present, key=lambda k: values[k], reverse=higher_is_better)
 
 
 def _listing(names: list[str], values: Mapping[str, float], unit: str) -> str:
     """``"A 0.412, B 0.398 and C 0.301"`` with one number of decimals for all."""
-    numbers, suffix = _fmt_range(tuple(values[n] for n in names), unit, signed=False)
+    numbers, suffix = fmt_range(tuple(values[n] for n in names), unit, signed=False)
     items = [f"{n} {v}{suffix}" for n, v in zip(names, numbers, strict=True)]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -633,8 +402,8 @@ def _tied(order: list[str], gaps: Mapping[str, tuple[float, float]], higher: boo
         if name not in gaps:
             continue
         low, high = gaps[name]
-        _check_interval(low, high)
-        side = 0 if _missing(low, high) else _side(low, high)
+        check_interval(low, high)
+        side = 0 if is_missing(low, high) else _side(low, high)
         if side == (-1 if higher else 1):
             raise ValueError(
                 f"the gap for {name!r} says it beats the leader {leader!r}: gaps must be the "
@@ -651,7 +420,7 @@ def _leader_verdict(
 ) -> Verdict:  # fmt: skip
     leader, runner_up = order[0], order[1]
     diff = values[leader] - values[runner_up]
-    lead = _lead((diff, *gaps[runner_up]), _DIFF_UNIT.get(unit, unit), higher, level)
+    lead = _lead((diff, *gaps[runner_up]), DIFF_UNIT.get(unit, unit), higher, level)
     text = (
         f"{leader} ranks first on {metric} with {fmt(values[leader], unit)}, ahead of the "
         f"runner-up {runner_up} ({fmt(values[runner_up], unit)}){lead}{note}."
@@ -670,10 +439,10 @@ def _tie_text(
         head = f"{', '.join(tied[:-1])} and {tied[-1]} cannot be told apart on {metric}"
     if len(tied) > 2:
         return (
-            f"{head}: {_listing(tied, values, unit)}; none of their paired {_level(level)}s "
+            f"{head}: {_listing(tied, values, unit)}; none of their paired {level_label(level)}s "
             f"against {leader} excludes zero"
         )
     other = tied[1]
     diff = values[leader] - values[other]
-    both = _with_interval(diff, *gaps[other], _DIFF_UNIT.get(unit, unit), True, level, False)
+    both = with_interval(diff, *gaps[other], DIFF_UNIT.get(unit, unit), True, level, False)
     return f"{head}: {_listing(tied, values, unit)} ({leader} minus {other} {both})"

@@ -22,7 +22,6 @@ from persona_lib.signals.impressions import (
 from persona_lib.signals.position import position_bias_curve, position_heatmap
 from persona_lib.signals.scroll_past import scroll_past_signal
 from persona_lib.signals.subscriptions import (
-    expected_churn,
     monthly_churn,
     renewal_loss_probability,
 )
@@ -33,7 +32,6 @@ __all__ = [
     "completion_and_rewatch",
     "compute_funnel",
     "confidence_weights",
-    "expected_churn",
     "funnel_steps",
     "hours_by_source",
     "impression_table",

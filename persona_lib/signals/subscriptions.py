@@ -71,14 +71,3 @@ def renewal_loss_probability(hazard: npt.ArrayLike, payment_failure: npt.ArrayLi
     """
     fail = np.asarray(payment_failure, dtype=np.float64)
     return fail + (1 - fail) * np.asarray(hazard, dtype=np.float64)
-
-
-def expected_churn(churn_hazard: pd.DataFrame) -> float:
-    """Mean probability of losing a member at a renewal (`renewal_loss_probability`).
-
-    ``churn_hazard`` is the simulator's truth table (user_id, period_start, hazard,
-    payment_failure_prob); a renewal is lost if the payment fails or, if it goes through, the
-    member cancels.
-    """
-    loss = renewal_loss_probability(churn_hazard["hazard"], churn_hazard["payment_failure_prob"])
-    return float(np.mean(loss))

@@ -146,6 +146,12 @@ def test_meaningful_index_becomes_a_column_and_row_numbers_vanish():
                                 "users": ["10", "20"]}  # fmt: skip
     filtered = pd.DataFrame({"x": [1.0, 2.0, 3.0]}).iloc[[0, 2]]
     assert cells(filtered) == {"x": ["1", "3"]}
+    two_levels = pd.DataFrame(
+        {"hours": [1.5, 2.25]},
+        index=pd.MultiIndex.from_tuples([("tv", 1), ("phone", 2)], names=["device", "week"]),
+    )
+    assert cells(two_levels) == {"device": ["tv", "phone"], "week": ["1", "2"],
+                                 "hours": ["1.50", "2.25"]}  # fmt: skip
 
 
 def test_series_of_metrics_gets_one_row_per_key_with_its_unit():

@@ -7,17 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from persona_lib.report.numbers import fmt, fmt_interval, number, significant_decimals
 from persona_lib.report.verdicts import (
     Verdict,
     compare,
     estimate_sentence,
-    fmt,
-    fmt_interval,
-    number,
     rank_sentence,
     share_above_chance,
     share_of_ceiling,
-    significant_decimals,
 )
 
 NAN = float("nan")

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from tolerances import CLOSED_FORM
 
-from persona_lib.signals import expected_churn, monthly_churn, renewal_loss_probability
+from persona_lib.signals import monthly_churn, renewal_loss_probability
 
 
 def billing(rows):
@@ -38,12 +38,6 @@ def test_monthly_churn_counts_only_renewal_decisions():
     assert table.loc["all", "churn_rate"] == pytest.approx(0.4)
 
 
-def test_expected_churn_combines_failure_and_cancellation():
-    hazard = pd.DataFrame({"hazard": [0.1, 0.0], "payment_failure_prob": [0.5, 0.2]})
-    # member 0: 0.5 + 0.5 * 0.1; member 1: 0.2
-    assert expected_churn(hazard) == pytest.approx((0.55 + 0.2) / 2)
-
-
 def test_renewal_loss_probability_by_hand_and_as_the_complement_of_keeping():
     h = np.array([0.0, 0.1, 0.0, 1.0, 0.3])
     f = np.array([0.0, 0.5, 0.2, 0.4, 1.0])
@@ -58,13 +52,3 @@ def test_renewal_loss_probability_by_hand_and_as_the_complement_of_keeping():
     np.testing.assert_array_equal(
         p32, renewal_loss_probability(h32.astype(float), f32.astype(float))
     )
-
-
-def test_simulated_churn_is_in_the_published_range_and_matches_its_hazard(smoke_world):
-    """Monthly churn of a large streaming service is about 2-4 % (Antenna: 2.4 % in 2021,
-    3.3 % in 2022 for Netflix); the realized rate must agree with the simulator's own hazard."""
-    pooled = monthly_churn(smoke_world.billing).iloc[-1]
-    assert 0.015 < pooled["churn_rate"] < 0.05
-    expected = expected_churn(smoke_world.truth.tables["churn_hazard"])
-    se = (expected * (1 - expected) / pooled["renewals"]) ** 0.5
-    assert abs(pooled["churn_rate"] - expected) < 4 * se
