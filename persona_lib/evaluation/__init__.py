@@ -37,6 +37,7 @@ from persona_lib.evaluation.sales import (
     winback_study,
 )
 from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, ads_tier_arpu_study
+from persona_lib.evaluation.selection import Selection, choose_on_validation, choose_uplift_learner
 from persona_lib.evaluation.splits import leave_last_n, stratified_split, temporal_split
 from persona_lib.evaluation.truth import expected_churn, funnel_against_truth, true_completion_prob
 from persona_lib.evaluation.uplift import (
@@ -51,6 +52,9 @@ from persona_lib.evaluation.uplift import (
 )
 
 __all__ = [
+    "Selection",
+    "choose_on_validation",
+    "choose_uplift_learner",
     "ad_load_study",
     "ad_targeting_study",
     "ads_tier_arpu_study",

@@ -31,6 +31,11 @@ HEIGHT = 300
 _UNIT = re.compile(r"\(.+\)|\[.+\]")
 
 
+def _legend(color: str | None, color_title: str | None) -> str | None:
+    """The legend title: `color_title` when given (even ""), else the column's name."""
+    return color_title if color_title is not None else color
+
+
 def _field_type(frame: pd.DataFrame, column: str, numeric_as: str = "quantitative") -> str:
     """Return the Vega-Lite type of a column from its dtype."""
     dtype = frame[column].dtype
@@ -99,7 +104,9 @@ def bar_chart(
     stack: bool = False,
     width: int = WIDTH,
     height: int = HEIGHT,
-) -> alt.Chart:
+    low: str | None = None,
+    high: str | None = None,
+) -> alt.Chart | alt.LayerChart:
     """Vertical bars of `y` per category `x` (numeric `x` is treated as ordered categories).
 
     Parameters
@@ -120,27 +127,50 @@ def bar_chart(
         to keep the frame order.
     width, height : int
         Size in pixels.
+    low, high : str, optional
+        Columns with the lower and upper end of each bar's interval (same unit as `y`), drawn
+        as error bars; give both or neither. Not with ``stack=True``.
 
     Returns
     -------
-    alt.Chart
+    alt.Chart, or alt.LayerChart (bars and error bars) when `low` and `high` are given.
 
     Examples
     --------
     >>> frame = pd.DataFrame({"genre": ["drama", "comedy"], "plays": [30, 12]})
     >>> chart = bar_chart(frame, "genre", "plays", "Plays by genre", "Genre", "Plays (count)")
+    >>> frame = frame.assign(lo=[26, 9], hi=[34, 15])
+    >>> chart = bar_chart(frame, "genre", "plays", "Plays by genre", "Genre", "Plays (count)",
+    ...                   low="lo", high="hi")
     """
-    _check(frame, [x, y, color], title, {"x_title": x_title, "y_title": y_title})
+    _check(frame, [x, y, color, low, high], title, {"x_title": x_title, "y_title": y_title})
+    if (low is None) != (high is None):
+        raise ValueError(f"chart {title!r}: give both low and high for error bars, or neither")
+    if low is not None and stack:
+        raise ValueError(f"chart {title!r}: error bars need side-by-side bars (stack=False)")
+    if low is not None and sort == "-y":
+        sort = alt.EncodingSortField(field=y, op="sum", order="descending")
+    interval = [] if low is None else [(low, "low"), (high, "high")]
     encoding = {
         "x": alt.X(**_channel(frame, x, x_title, "ordinal"), sort=sort),
         "y": alt.Y(**_channel(frame, y, y_title)),
-        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (color, color_title)]),
+        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), *interval, (color, color_title)]),
     }
     if color is not None:
-        encoding["color"] = alt.Color(color, title=color_title or color)
+        encoding["color"] = alt.Color(color, title=_legend(color, color_title))
         if not stack:
             encoding["xOffset"] = alt.XOffset(color)
-    return alt.Chart(frame, title=title, width=width, height=height).mark_bar().encode(**encoding)
+    if low is None:
+        chart = alt.Chart(frame, title=title, width=width, height=height)
+        return chart.mark_bar().encode(**encoding)
+    bars = alt.Chart(frame).mark_bar().encode(**encoding)
+    whiskers = {k: v for k, v in encoding.items() if k in ("x", "tooltip", "xOffset")}
+    errors = (
+        alt.Chart(frame)
+        .mark_errorbar(ticks=True, color="black")
+        .encode(y=alt.Y(low, type="quantitative", title=y_title), y2=alt.Y2(high), **whiskers)
+    )
+    return alt.layer(bars, errors, title=title, width=width, height=height)
 
 
 def line_chart(
@@ -189,7 +219,7 @@ def line_chart(
         "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (color, color_title)]),
     }
     if color is not None:
-        encoding["color"] = alt.Color(color, title=color_title or color)
+        encoding["color"] = alt.Color(color, title=_legend(color, color_title))
     chart = alt.Chart(frame, title=title, width=width, height=height)
     return chart.mark_line(point=points).encode(**encoding)
 
@@ -225,7 +255,9 @@ def band_chart(
     interpolate = "step-after" if step else "linear"
     x_enc = alt.X(**_channel(frame, x, x_title))
     base = alt.Chart(frame, title=title, width=width, height=height)
-    color_enc = {} if color is None else {"color": alt.Color(color, title=color_title or color)}
+    color_enc = (
+        {} if color is None else {"color": alt.Color(color, title=_legend(color, color_title))}
+    )
     band = base.mark_area(opacity=0.2, interpolate=interpolate).encode(
         x=x_enc,
         y=alt.Y(low, type="quantitative", title=y_title),
@@ -365,25 +397,41 @@ def scatter_chart(
     label: str | None = None,
     width: int = WIDTH,
     height: int = HEIGHT,
+    color: str | None = None,
+    color_title: str | None = None,
 ) -> alt.LayerChart:
     """Points of `y` against `x`, each optionally labelled by the `label` column.
 
     Both axes are quantitative and need a unit, e.g. ``"Coverage (% of catalog)"``; use it to
     show a trade-off between two measures of the same items (accuracy against coverage).
+    With many points close together, name them by `color` (a legend, with `color_title`)
+    instead of text labels, which overlap.
 
     Examples
     --------
     >>> frame = pd.DataFrame({"model": ["a", "b"], "ndcg": [0.3, 0.4], "coverage": [10, 40]})
     >>> chart = scatter_chart(frame, "coverage", "ndcg", "Accuracy vs coverage",
     ...                       "Coverage (%)", "nDCG@10 (0-1)", label="model")
+    >>> chart = scatter_chart(frame, "coverage", "ndcg", "Accuracy vs coverage",
+    ...                       "Coverage (%)", "nDCG@10 (0-1)", color="model", color_title="Model")
     """
-    _check(frame, [x, y, label], title, {"x_title": x_title, "y_title": y_title})
+    _check(frame, [x, y, label, color], title, {"x_title": x_title, "y_title": y_title})
+    tips = [
+        (label, label),
+        (color, _legend(color, color_title)),
+        (x, x_title),
+        (y, y_title),
+    ]
+    if color is not None and color == label:
+        tips = tips[1:]
     base = alt.Chart(frame, title=title, width=width, height=height).encode(
         x=alt.X(**_channel(frame, x, x_title), scale=alt.Scale(zero=False)),
         y=alt.Y(**_channel(frame, y, y_title), scale=alt.Scale(zero=False)),
-        tooltip=_tooltip(frame, [(label, label), (x, x_title), (y, y_title)]),
+        tooltip=_tooltip(frame, tips),
     )
     points = base.mark_circle(size=80)
+    if color is not None:
+        points = points.encode(color=alt.Color(color, title=_legend(color, color_title)))
     if label is None:
         return alt.layer(points)
     return alt.layer(points, base.mark_text(align="left", dx=7).encode(text=label))
@@ -420,7 +468,7 @@ def interval_chart(
     base = alt.Chart(frame, title=title, width=width, height=height)
     tooltip = _tooltip(frame, [(y, y_title), (x, x_title), (low, "low"), (high, "high"),
                                (color, color_title)])  # fmt: skip
-    colour = {} if color is None else {"color": alt.Color(color, title=color_title or color)}
+    colour = {} if color is None else {"color": alt.Color(color, title=_legend(color, color_title))}
     rule = base.mark_rule(strokeWidth=2).encode(
         y=y_enc, x=alt.X(low, type="quantitative", title=x_title), x2=high, tooltip=tooltip,
         **colour,

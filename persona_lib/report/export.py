@@ -12,6 +12,22 @@ it wants. At export we
    so altair's loader finds them "already loaded" and fetches nothing.
 
 Reports without charts get no bundle. One `HTMLExporter` is built per process and reused.
+
+The default is the *reader view* (``reader_view=False`` gives the notebook as it ran):
+
+- every code cell's input is folded into a closed ``<details class="persona-code">``
+  ("show code"); outputs stay visible (``hide_code=True`` still drops inputs entirely);
+- papermill's ``parameters`` cell (the defaults) and ``injected-parameters`` cell (this run's
+  values) become one "Parameters of this run" table, read with `ast` (never executed): the
+  injected value wins, and an absolute path is shown relative to the run folder (the folder of
+  the HTML file), or as its last component when no run folder is known;
+- the cell that calls ``record_metrics(`` is folded whole ("all metrics of this run"), and
+  an HTML table with more than 30 body rows is folded ("table (N rows)");
+- a "Contents" list of every ``<h2>`` follows the first ``<h1>``;
+- a small inline stylesheet: summaries as grey links, wide tables scroll in their box,
+  images and charts no wider than the page.
+
+Only the exported copy changes: the executed ``.ipynb`` keeps its cells.
 """
 
 from __future__ import annotations
@@ -29,6 +45,13 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
 from persona_lib.data.io import write_text
+from persona_lib.report.reader_view import (
+    BODY_MARK,
+    READER_CSS,
+    VIEW_KEY,
+    ReaderView,
+    add_contents,
+)
 
 __all__ = ["export_html", "find_external_sources", "notebook_to_html", "vega_versions"]
 
@@ -41,8 +64,32 @@ _TEMPLATE = (
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}\n"
     "{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}\n"
     "{%- block html_head_css -%}\n"
+    '<style type="text/css">' + READER_CSS + "</style>\n"
     "{%- if resources.persona_vega_versions -%}" + _PLACEHOLDER + "{%- endif -%}\n"
     "{%- endblock html_head_css -%}\n"
+    "{%- block body_header -%}{{ super() }}" + BODY_MARK + "{%- endblock body_header -%}\n"
+    # The reader view: ReaderView marks cells and outputs in `metadata.persona_view`.
+    "{%- block codecell -%}\n"
+    "{%- set view = cell.metadata.get('" + VIEW_KEY + "') or {} -%}\n"
+    "{%- if view.get('parameters') -%}{{ view.parameters }}\n"
+    "{%- elif view.get('metrics') -%}\n"
+    '<details class="persona-fold persona-metrics"><summary>all metrics of this run</summary>'
+    "{{ super() }}</details>\n"
+    "{%- else -%}{{ super() }}{%- endif -%}\n"
+    "{%- endblock codecell -%}\n"
+    "{%- block input_group -%}\n"
+    "{%- if resources.persona_reader_view -%}\n"
+    '<details class="persona-code"><summary>show code</summary>{{ super() }}</details>\n'
+    "{%- else -%}{{ super() }}{%- endif -%}\n"
+    "{%- endblock input_group -%}\n"
+    "{%- block output -%}\n"
+    "{%- set rows = (output.get('metadata') or {}).get('" + VIEW_KEY + "') -%}\n"
+    "{%- if rows -%}\n"
+    '<details class="persona-fold persona-table">'
+    '<summary>table ({{ "{:,}".format(rows) }} rows)</summary>'
+    "{{ super() }}</details>\n"
+    "{%- else -%}{{ super() }}{%- endif -%}\n"
+    "{%- endblock output -%}\n"
 )
 # altair's loader: maybeLoadScript("vega-lite", "6.4.1") skips the fetch when
 # VEGA_DEBUG[`${lib.replace("-", "")}_version`] equals the requested version.
@@ -117,6 +164,7 @@ def _exporter() -> HTMLExporter:
         template_file=_TEMPLATE_NAME,
     )
     exporter.register_preprocessor(_VegaVersions, enabled=True)
+    exporter.register_preprocessor(ReaderView, enabled=True)
     return exporter
 
 
@@ -146,6 +194,8 @@ def notebook_to_html(
     *,
     hide_code: bool = False,
     title: str | None = None,
+    reader_view: bool = True,
+    run_dir: str | os.PathLike | None = None,
 ) -> str:
     """Render a notebook to a standalone HTML string that loads nothing from the network.
 
@@ -157,6 +207,12 @@ def notebook_to_html(
         Drop the input cells and keep only outputs and markdown.
     title : str, optional
         Page title; defaults to the file stem, or "report".
+    reader_view : bool, default True
+        Fold code, metrics and long tables, show the parameters as one table and add a
+        table of contents (see the module docstring); False renders the cells as they ran.
+    run_dir : path, optional
+        The run folder: absolute paths among the parameters are shown relative to it.
+        Without it they are shown as their last component.
 
     Returns
     -------
@@ -172,8 +228,13 @@ def notebook_to_html(
         notebook = nbformat.read(notebook, as_version=4)
     exporter = _exporter()
     exporter.exclude_input = hide_code
-    resources: dict[str, Any] = {"metadata": {"name": title or "report"}}
+    resources: dict[str, Any] = {
+        "metadata": {"name": title or "report"},
+        "persona_reader_view": reader_view,
+        "persona_run_dir": os.path.abspath(run_dir) if run_dir is not None else None,
+    }
     html, resources = exporter.from_notebook_node(notebook, resources=resources)
+    html = add_contents(html) if reader_view else html.replace(BODY_MARK, "", 1)
     html = _EXTERNAL_TAGS.sub("", html)
     versions = resources.get("persona_vega_versions")
     if versions:
@@ -187,6 +248,7 @@ def export_html(
     *,
     hide_code: bool = False,
     title: str | None = None,
+    reader_view: bool = True,
 ) -> Path:
     """Write a notebook as a standalone offline HTML report, atomically.
 
@@ -200,6 +262,9 @@ def export_html(
         Drop the input cells.
     title : str, optional
         Page title; defaults to the stem of `html_path`.
+    reader_view : bool, default True
+        The reader view of `notebook_to_html`; absolute paths among the parameters are shown
+        relative to the folder of `html_path` (the run folder).
 
     Returns
     -------
@@ -210,5 +275,11 @@ def export_html(
     --------
     >>> export_html("reports/01.ipynb", "reports/01.html")  # doctest: +SKIP
     """
-    html = notebook_to_html(notebook, hide_code=hide_code, title=title or Path(html_path).stem)
+    html = notebook_to_html(
+        notebook,
+        hide_code=hide_code,
+        title=title or Path(html_path).stem,
+        reader_view=reader_view,
+        run_dir=Path(html_path).resolve().parent,
+    )
     return write_text(html, html_path)

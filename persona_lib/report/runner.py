@@ -20,7 +20,6 @@ inlined bundle), one without ~265 KB (JupyterLab's CSS).
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 import subprocess
 import sys
@@ -31,14 +30,13 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import nbformat
 
 from persona_lib.data.io import write_json, write_text
 from persona_lib.report.export import export_html
+from persona_lib.report.index_page import index_html
 from persona_lib.report.metrics import metrics_path, read_metrics
-from persona_lib.report.summary import summary_html
 
 __all__ = ["NotebookResult", "RunInterrupted", "RunResult", "discover_notebooks", "run_notebooks"]
 
@@ -263,90 +261,6 @@ def _git_commit(folder: Path) -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
-def _format_value(value: Any) -> str:
-    """Short human form of a metric value."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    return str(value)
-
-
-def _index_row(nb: NotebookResult) -> str:
-    """One escaped table row of the index page."""
-    esc = html.escape
-    name = esc(nb.name)
-    label = f"{name} (partial report)" if nb.status != "ok" else name
-    link = f'<a href="{esc(quote(nb.html))}">{label}</a>' if nb.html else name
-    figures = "".join(
-        f"<li><code>{esc(str(key))}</code> {esc(_format_value(value))}</li>"
-        for key, value in nb.metrics.items()
-    )
-    error = f'<pre class="error">{esc(nb.error)}</pre>' if nb.error else ""
-    return (
-        f'<tr class="{esc(nb.status)}"><td>{link}</td><td>{esc(nb.status)}</td>'
-        f'<td class="num">{nb.execute_s + nb.export_s:.1f} s</td>'
-        f"<td><ul>{figures}</ul>{error}</td></tr>"
-    )
-
-
-_INDEX_CSS = """
-body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 64rem; padding: 0 1rem;
-       color: #222; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border-bottom: 1px solid #ddd; padding: .45rem .6rem; text-align: left; }
-td { vertical-align: top; }
-td.num { text-align: right; white-space: nowrap; }
-tr.failed td:nth-child(2), pre.error, p.interrupted { color: #b00020; }
-ul { margin: 0; padding-left: 1rem; }
-pre.error { white-space: pre-wrap; margin: .3rem 0 0; }
-.meta { color: #555; }
-table.summary { margin-bottom: 1.5rem; }
-table.summary td.nb { font-weight: 600; }
-"""
-
-
-def _interrupted_html(n_finished: int, unfinished: list[str]) -> str:
-    """The index page's warning that Ctrl-C cut the run short; empty for a complete run."""
-    if not unfinished:
-        return ""
-    esc = html.escape
-    return (
-        f'\n<p class="interrupted">This run was interrupted during {esc(unfinished[0])}: '
-        f"{n_finished} of {n_finished + len(unfinished)} notebooks finished; not finished: "
-        f"{esc(', '.join(unfinished))}. Reports below are from this run only.</p>"
-    )
-
-
-def _index_html(results: list[NotebookResult], run: dict[str, Any]) -> str:
-    """The index page: the executive summary, then one row per notebook with status, duration,
-    figures and link."""
-    esc = html.escape
-    failed = [nb.name for nb in results if nb.status != "ok"]
-    summary = f"{len(results) - len(failed)} of {len(results)} notebooks ran" + (
-        f"; failed: {', '.join(failed)}" if failed else ""
-    )
-    warning = _interrupted_html(len(results), run["unfinished"])
-    params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items())
-    rows = "\n".join(_index_row(nb) for nb in results)
-    executive = summary_html([(nb.name, nb.html, nb.metrics) for nb in results])
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>persona reports</title><style>{_INDEX_CSS}</style></head>
-<body><h1>persona reports</h1>{warning}
-<p class="meta">{esc(summary)}. Parameters: {esc(params)}. Finished {esc(run["finished_at"])},
-commit {esc(str(run["git_commit"]))}, {run["duration_s"]:.1f} s in total.</p>
-{executive}<table><thead><tr><th>Notebook</th><th>Status</th><th>Duration</th>
-<th>Headline figures</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table></body></html>
-"""
-
-
 def _run_record(
     base: dict[str, Any],
     results: list[NotebookResult],
@@ -400,7 +314,7 @@ def _write_reports(
     """Write ``run.json``, then ``index.html``; an `OSError` names the file that failed."""
     pending = [
         (out / "run.json", lambda path: write_json(run, path)),
-        (out / "index.html", lambda path: write_text(_index_html(results, run), path)),
+        (out / "index.html", lambda path: write_text(index_html(results, run), path)),
     ]
     written = []
     for target, write in pending:

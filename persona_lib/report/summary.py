@@ -1,172 +1,330 @@
-"""The executive summary at the top of the index page: each notebook's headline figures.
+"""The executive summary at the top of the index page: a computed bottom line, then one table.
 
-`HEADLINES` names, per notebook, the few metrics a reader needs first, how to print them, and the
-simulator's true value recorded beside them (``truth_*`` keys) where there is one. Metrics a
-notebook did not record are left out, so a partial run still gets a summary. Every string is
-escaped: metric values may come from user data.
+`BOTTOM_LINE` names the few figures a leader reads first: what personalization changed in
+engagement, retention and revenue. Each becomes one `estimate_sentence`, so the words say whether
+the 95 % interval excludes zero and whether it holds the simulator's true value; a figure whose
+notebook failed or did not run is left out and the page says so. `FIGURES` are the rows of the
+summary table: one unit per quantity, the estimate, its interval (or why there is none) and the
+simulator's truth (or why there is none). Every string is escaped: values may come from user data.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from persona_lib.report.numbers import fmt, fmt_interval, is_missing
+from persona_lib.report.tables import label as human_label
+from persona_lib.report.verdicts import estimate_sentence
+
+__all__ = [
+    "BOTTOM_LINE",
+    "FIGURES",
+    "TRUTH_MEANING",
+    "Figure",
+    "bottom_line",
+    "summary_html",
+    "summary_table_rows",
+]
+
+TRUTH_MEANING = (
+    "Truth is the simulator's true value, known because the data is simulated; real logs have none."
+)
+NO_INTERVAL = "the notebook records no interval for this figure"
+NOT_RECORDED = "not recorded by the notebook"
+MISSING = "—"
+
 
 @dataclass(frozen=True)
-class Headline:
-    """One figure of the summary: metric key, label, format and optional truth key."""
+class Figure:
+    """One figure of the summary: where it is recorded, how it prints, its interval and truth.
 
+    Attributes
+    ----------
+    notebook, key : str
+        The notebook that records the figure and its metric key.
+    label : str
+        What the figure is, in words; it also starts the bottom-line sentence.
+    unit : str
+        As in `fmt`; ``"text"`` for a name (a model), printed as words.
+    ci : (str, str), optional
+        Metric keys of the interval's ends.
+    truth : str, optional
+        Metric key of the simulator's true value.
+    signed : bool
+        A difference: print ``+`` before positive numbers.
+    scale : float
+        Multiplier from the recorded unit to `unit` (100 for a fraction shown in pp).
+    no_interval, no_truth : str
+        Why there is no interval or no truth, when the keys are absent.
+    decimals : int, optional
+        Override the unit's decimals (figures without an interval only).
+    """
+
+    notebook: str
     key: str
     label: str
-    fmt: str = "{:,.3g}"
+    unit: str = ""
+    ci: tuple[str, str] | None = None
     truth: str | None = None
+    signed: bool = False
+    scale: float = 1.0
+    no_interval: str = NO_INTERVAL
+    no_truth: str = NOT_RECORDED
+    decimals: int | None = None
+
+    def values(self, metrics: Mapping[str, Any]) -> tuple[float | None, ...]:
+        """(estimate, ci_low, ci_high, truth) in `unit`; None where not recorded or not finite."""
+        keys = (self.key, *(self.ci or (None, None)), self.truth)
+        return tuple(_number(metrics.get(k), self.scale) if k else None for k in keys)
 
 
-HEADLINES: dict[str, tuple[Headline, ...]] = {
-    "01_data_signals": (
-        Headline(
-            "play_rate_per_impression_pct",
-            "Plays per impression",
-            "{:.2f} %",
-            "truth_play_rate_per_impression_pct",
-        ),
-        Headline("search_share_of_hours_pct", "Hours started from search", "{:.0f} %"),
-        Headline("monthly_churn_pct", "Monthly churn", "{:.2f} %"),
-    ),
-    "02_recommenders": (
-        Headline("best_offline_model", "Best model offline", "{}"),
-        Headline(
-            "page_als_play_rate_lift_pct", "Personalized page: sessions with a play", "{:+.1f} %"
-        ),
-        Headline("plays_effective_catalog_size", "Effective catalog size of plays", "{:,.0f}"),
-    ),
-    "03_artwork_personalization": (
-        Headline(
-            "dr_greedy_logistic_clicks_per_1k",
-            "Off-policy (DR) value of a learned policy",
-            "{:.1f} clicks / 1k",
-            "truth_greedy_logistic_clicks_per_1k",
-        ),
-        Headline(
-            "linucb_take_fraction_lift_pct",
-            "LinUCB artwork: quality plays per impression",
-            "{:+.1f} %",
-        ),
-        Headline("study_dr_coverage_pct", "DR intervals holding the true value", "{:.0f} %"),
-    ),
-    "04_churn_retention": (
-        Headline(
-            "auc_share_of_truth_pct", "Churn model AUC, share of the true hazard's", "{:.0f} %"
-        ),
-        Headline(
-            "predicted_churn_pct",
-            "Predicted churn at next renewal",
-            "{:.2f} %",
-            "truth_predicted_churn_pct",
-        ),
-        Headline(
-            "push_effect_pp",
-            "Effect of a re-engagement push on visits",
-            "{:+.2f} pp",
-            "truth_push_effect_pp",
-        ),
-    ),
-    "05_experiments": (
-        Headline(
-            "play_rate_diff_pp",
-            "Personalization: sessions with a play",
-            "{:+.1f} pp",
-            "truth_play_rate_diff_pp",
-        ),
-        Headline(
-            "hours_cuped_diff",
-            "Personalization: hours per member (CUPED)",
-            "{:+.2f} h",
-            "truth_hours_diff",
-        ),
-        Headline("aa_false_positive_rate_pct", "A/A false-positive rate at 5 %", "{:.1f} %"),
-    ),
-    "06_revenue_impact": (
-        Headline("arpu_usd", "Revenue per paid member-month", "{:.2f} USD"),
-        Headline(
-            "scaled_revenue_usd_per_year",
-            "Experiment's revenue effect, scaled (USD/year)",
-            "{:+,.3g}",
-            "truth_scaled_revenue_usd_per_year",
-        ),
-        Headline(
-            "netflix_churn_cut_steady_state_pp",
-            "Churn cut worth $1B/yr to Netflix (2016)",
-            "{:.2f} pp",
-        ),
-    ),
-    "07_sales_conversions": (
-        Headline(
-            "upsell_top_upgrades_per_1k",
-            "Uplift-targeted upgrade offer: upgrades per 1,000 eligible",
-            "{:.1f}",
-            "truth_upsell_top_upgrades_per_1k",
-        ),
-        Headline(
-            "cross_sell_model_adoptions_per_1k",
-            "Games recommended by viewing taste: adoptions per 1,000",
-            "{:.0f}",
-            "truth_cross_sell_model_adoptions_per_1k",
-        ),
-        Headline(
-            "ads_tier_arpu_usd",
-            "Ads-tier revenue per member-month (basic plan: 11.99)",
-            "{:.2f} USD",
-            "truth_ads_tier_arpu_usd",
-        ),
-        Headline(
-            "combined_revenue_per_1k_members_usd",
-            "Sales levers, true revenue per 1,000 members in a year",
-            "{:,.0f} USD",
-        ),
-    ),
-}
+def _number(value: Any, scale: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or is_missing(value):
+        return None
+    value = float(value) * scale
+    return value if math.isfinite(value) else None
 
 
-def _format(fmt: str, value: Any) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    try:
-        return fmt.format(value)
-    except (ValueError, TypeError):
-        return str(value)
+PLAY_RATE = Figure(
+    "05_experiments", "play_rate_diff_pp",
+    "Sessions with a play, personalized minus default page (A/B test)", "pp",
+    ("play_rate_diff_ci_low_pp", "play_rate_diff_ci_high_pp"), "truth_play_rate_diff_pp", True,
+)  # fmt: skip
+HOURS = Figure(
+    "05_experiments", "hours_cuped_diff",
+    "Hours watched per member, personalized minus default page (A/B test, CUPED)", "hours",
+    ("hours_cuped_ci_low", "hours_cuped_ci_high"), "truth_hours_diff", True,
+)  # fmt: skip
+CHURN = Figure(
+    "05_experiments", "churn_diff_pp", "Churn, personalized minus default page (A/B test)", "pp",
+    ("churn_diff_ci_low_pp", "churn_diff_ci_high_pp"), "truth_churn_diff_pp", True,
+)  # fmt: skip
+REVENUE = Figure(
+    "06_revenue_impact", "scaled_revenue_usd_per_year",
+    "Yearly revenue of the A/B test's effect, scaled to the member base", "USD",
+    ("scaled_revenue_ci_low_usd", "scaled_revenue_ci_high_usd"),
+    "truth_scaled_revenue_usd_per_year", True,
+)  # fmt: skip
+PAGE = Figure(
+    "02_recommenders", "page_als_play_rate_diff",
+    "Sessions with a play, personalized (ALS) minus default page (recommender simulation)",
+    "pp", ("page_als_play_rate_diff_ci_low", "page_als_play_rate_diff_ci_high"), signed=True,
+    scale=100.0,
+)  # fmt: skip
+
+BOTTOM_LINE: tuple[Figure, ...] = (PLAY_RATE, HOURS, CHURN, REVENUE, PAGE)
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("01_data_signals", "play_rate_per_impression_pct", "Plays per title shown", "%",
+           truth="truth_play_rate_per_impression_pct", decimals=2),
+    Figure("04_churn_retention", "monthly_churn_pct", "Monthly churn", "%",
+           truth="truth_monthly_churn_pct", decimals=2),
+    Figure("02_recommenders", "offline_leader_minus_runner_up_ndcg_at_10",
+           "nDCG@10 offline, highest model minus the runner-up (paired, names in the report)",
+           "", ("offline_leader_minus_runner_up_ndcg_at_10_ci_low",
+                "offline_leader_minus_runner_up_ndcg_at_10_ci_high"), signed=True,
+           no_truth="no truth: measured on held-out plays"),
+    PAGE,
+    Figure("03_artwork_personalization", "dr_greedy_logistic_clicks_per_1k",
+           "Clicks per 1,000 impressions of a learned artwork policy, off-policy (DR) estimate",
+           "clicks / 1k", truth="truth_greedy_logistic_clicks_per_1k"),
+    Figure("03_artwork_personalization", "linucb_take_fraction_lift_pct",
+           "Quality plays per artwork impression, LinUCB against fixed artwork (relative)", "%",
+           ("linucb_take_fraction_lift_ci_low_pct", "linucb_take_fraction_lift_ci_high_pct"),
+           signed=True),
+    Figure("04_churn_retention", "push_effect_pp", "Visits after a re-engagement push, push "
+           "minus none", "pp", ("push_effect_ci_low_pp", "push_effect_ci_high_pp"),
+           "truth_push_effect_pp", True),
+    PLAY_RATE,
+    HOURS,
+    CHURN,
+    REVENUE,
+    Figure("07_sales_conversions", "upsell_top_upgrades_per_1k",
+           "Plan upgrades per 1,000 eligible members, uplift-targeted offer", "upgrades / 1k",
+           ("upsell_top_upgrades_ci_low", "upsell_top_upgrades_ci_high"),
+           "truth_upsell_top_upgrades_per_1k"),
+    Figure("07_sales_conversions", "personalization_vs_baselines_per_1k_members_usd",
+           "Revenue per 1,000 members a year, personalized sales levers minus their "
+           "non-personalized alternatives", "USD",
+           ("personalization_vs_baselines_ci_low", "personalization_vs_baselines_ci_high"),
+           signed=True),
+)  # fmt: skip
 
 
-def summary_rows(name: str, metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(label, value, truth) strings of one notebook's headlines that its metrics hold."""
-    rows = []
-    for h in HEADLINES.get(name, ()):
-        if h.key not in metrics:
+def _sentence(fig: Figure, metrics: Mapping[str, Any]) -> str | None:
+    """The figure's `estimate_sentence`, or None when the notebook did not record it."""
+    estimate, low, high, truth = fig.values(metrics)
+    if estimate is None:
+        return None
+    return estimate_sentence(fig.label, estimate, low, high, fig.unit, truth=truth,
+                             signed=fig.signed)  # fmt: skip
+
+
+def bottom_line(ran: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The bottom-line sentences of the notebooks that ran to the end.
+
+    Parameters
+    ----------
+    ran : mapping of str to dict
+        Metrics per notebook name, only of notebooks that finished without error.
+
+    Returns
+    -------
+    list of str
+        At most five sentences, in the order of `BOTTOM_LINE`; figures not recorded are left out.
+    """
+    sentences = (_sentence(fig, ran[fig.notebook]) for fig in BOTTOM_LINE if fig.notebook in ran)
+    return [s for s in sentences if s is not None]
+
+
+def _left_out(statuses: Mapping[str, str], ran: Mapping[str, Mapping[str, Any]]) -> str:
+    """Which bottom-line notebooks are missing from the summary, and why."""
+    reasons = {}
+    for fig in BOTTOM_LINE:
+        name = fig.notebook
+        if name in reasons or (name in ran and fig.key in ran[name]):
             continue
-        truth = _format(h.fmt, metrics[h.truth]) if h.truth and h.truth in metrics else ""
-        rows.append((h.label, _format(h.fmt, metrics[h.key]), truth))
+        status = statuses.get(name)
+        reasons[name] = (
+            "did not run" if status is None else "failed" if status != "ok" else "did not record it"
+        )
+    items = [f"{name} ({why})" for name, why in reasons.items()]
+    return f" Left out of the bottom line: {', '.join(items)}." if items else ""
+
+
+def _cell(value: Any, fig: Figure) -> str:
+    if fig.unit == "text":
+        return human_label(str(value))
+    return fmt(value, fig.unit, signed=fig.signed, decimals=fig.decimals)
+
+
+def _row(fig: Figure, metrics: Mapping[str, Any]) -> tuple[Figure, str, str | None, str, bool]:
+    """(figure, estimate, interval or None, truth or why there is none, truth known)."""
+    estimate, low, high, truth = fig.values(metrics)
+    shown = _cell(metrics[fig.key] if fig.unit == "text" else estimate, fig)
+    interval = None
+    if low is not None and high is not None:
+        interval = fmt_interval(low, high, fig.unit, signed=fig.signed)
+    if truth is None:
+        return fig, shown, interval, fig.no_truth, False
+    where = ""
+    if interval is not None:
+        where = ", inside the interval" if low <= truth <= high else ", outside the interval"
+    return (
+        fig,
+        shown,
+        interval,
+        fmt(truth, fig.unit, signed=fig.signed, decimals=fig.decimals) + where,
+        True,
+    )
+
+
+def summary_table_rows(
+    ran: Mapping[str, Mapping[str, Any]],
+) -> list[tuple[Figure, str, str | None, str, bool]]:
+    """(figure, estimate, interval or None, truth or why there is none, truth known) per row.
+
+    Rows whose notebook did not finish or did not record the figure are left out.
+    """
+    rows = []
+    for fig in FIGURES:
+        metrics = ran.get(fig.notebook, {})
+        if fig.key not in metrics:
+            continue
+        if fig.unit != "text" and fig.values(metrics)[0] is None:
+            continue
+        rows.append(_row(fig, metrics))
     return rows
 
 
-def summary_html(notebooks: list[tuple[str, str | None, dict[str, Any]]]) -> str:
-    """The summary table: (name, report file or None, metrics) per notebook, escaped HTML."""
+def _row_html(
+    fig: Figure, estimate: str, interval: str, truth: str, known: bool, report: str | None
+) -> str:
+    """One escaped row; `interval` is HTML already (a footnote mark when missing)."""
     esc = html.escape
+    name = esc(fig.notebook.replace("_", " "))
+    source = f'<a href="{esc(quote(report))}">{name}</a>' if report else name
+    truth_cell = esc(truth) if known else f'<span class="why">{esc(truth)}</span>'
+    return (
+        f'<tr><td data-label="Figure">{esc(fig.label)}</td>'
+        f'<td data-label="Estimate" class="num nowrap">{esc(estimate)}</td>'
+        f'<td data-label="95 % interval" class="num nowrap">{interval}</td>'
+        f'<td data-label="Truth" class="num">{truth_cell}</td>'
+        f'<td data-label="Report">{source}</td></tr>'
+    )
+
+
+def _table_html(ran: Mapping[str, Mapping[str, Any]], reports: Mapping[str, str | None]) -> str:
+    """The summary table, the line that explains the truth column and the interval footnotes."""
+    esc = html.escape
+    notes: list[str] = []
     body = []
-    for name, report, metrics in notebooks:
-        rows = summary_rows(name, metrics)
-        link = f'<a href="{esc(quote(report))}">{esc(name)}</a>' if report else esc(name)
-        for i, (label, value, truth) in enumerate(rows):
-            first = f'<td class="nb" rowspan="{len(rows)}">{link}</td>' if i == 0 else ""
-            body.append(f'<tr>{first}<td>{esc(label)}</td><td class="num">{esc(value)}</td>'
-                        f'<td class="num">{esc(truth)}</td></tr>')  # fmt: skip
+    for fig, estimate, interval, truth, known in summary_table_rows(ran):
+        if interval is None:
+            if fig.no_interval not in notes:
+                notes.append(fig.no_interval)
+            interval_cell = f"{MISSING}<sup>{notes.index(fig.no_interval) + 1}</sup>"
+        else:
+            interval_cell = esc(interval)
+        body.append(
+            _row_html(fig, estimate, interval_cell, truth, known, reports.get(fig.notebook))
+        )
     if not body:
         return ""
+    footnotes = "".join(f"<li>{MISSING} : {esc(note)}</li>" for note in notes)
     return (
-        '<h2>Executive summary</h2>\n<table class="summary"><thead><tr><th>Notebook</th>'
-        "<th>Headline</th><th>Estimate</th><th>Truth (simulator)</th></tr></thead>\n<tbody>\n"
+        '<h2>Summary</h2>\n<div class="scroll"><table class="summary stack"><thead><tr>'
+        '<th>Figure</th><th class="num">Estimate</th><th class="num">95 % interval</th>'
+        '<th class="num">Truth (simulator)</th><th>Report</th></tr></thead>\n<tbody>\n'
         + "\n".join(body)
-        + "\n</tbody></table>\n<h2>All reports</h2>\n"
+        + "\n</tbody></table></div>\n"
+        f'<p class="note">{esc(TRUTH_MEANING)}</p>\n'
+        + (f'<ol class="notes">{footnotes}</ol>\n' if footnotes else "")
+    )
+
+
+def _data_line(parameters: Mapping[str, Any]) -> str:
+    """Which data the run used: the simulated world of its preset and seed."""
+    preset, seed = parameters.get("PRESET"), parameters.get("SEED")
+    world = "the simulated world" + (f' of preset "{preset}"' if preset is not None else "")
+    world += f", seed {seed}" if seed is not None else ""
+    return f"Data: {world}. {TRUTH_MEANING}"
+
+
+def summary_html(
+    notebooks: Sequence[tuple[str, str | None, str, Mapping[str, Any]]],
+    parameters: Mapping[str, Any],
+) -> str:
+    """The bottom line and the summary table as escaped HTML.
+
+    Parameters
+    ----------
+    notebooks : sequence of (name, report file or None, status, metrics)
+        One entry per notebook of the run; only those with status ``"ok"`` are summarized.
+    parameters : mapping
+        The run's notebook parameters (``PRESET``, ``SEED``).
+
+    Returns
+    -------
+    str
+    """
+    esc = html.escape
+    ran = {name: dict(metrics) for name, _, status, metrics in notebooks if status == "ok"}
+    statuses = {name: status for name, _, status, _ in notebooks}
+    sentences = bottom_line(ran)
+    if sentences:
+        items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
+        lead = f'<ul class="bottom-line">{items}</ul>'
+    else:
+        lead = '<p class="bottom-line">No bottom line: no notebook that computes it finished.</p>'
+    meta = esc(_data_line(parameters) + _left_out(statuses, ran))
+    reports = {name: report for name, report, _, _ in notebooks}
+    return (
+        f'<section class="summary"><h2>Bottom line</h2>\n{lead}\n<p class="meta">{meta}</p>\n'
+        f"{_table_html(ran, reports)}</section>\n"
     )

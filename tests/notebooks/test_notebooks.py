@@ -115,6 +115,79 @@ def test_recommenders_offline_and_online(smoke_run):
     assert m["plays_effective_catalog_size"] > 1
 
 
+FLIP_SEED = 2  # on smoke, seed 2 puts another page first online than seed 0 (popularity vs EASE)
+
+
+def _markdown_outputs(notebook: Path) -> str:
+    """The computed sentences of an executed notebook: its Markdown outputs, joined."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return "\n".join(
+        "".join(out["data"]["text/markdown"])
+        for cell in cells
+        for out in cell.get("outputs", [])
+        if "text/markdown" in out.get("data", {})
+    )
+
+
+def _headings(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [
+        line
+        for cell in cells
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("#")
+    ]
+
+
+def _assert_sentences_follow_metrics(notebook: Path, m: dict) -> None:
+    """Leaders are the best recorded values; a leader is named only when the recorded paired
+    interval of leader minus runner-up excludes zero, otherwise the sentence says they cannot be
+    told apart."""
+    text = _markdown_outputs(notebook)
+    assert "nan" not in text.lower().split()
+    assert not any(re.search(r"\b(best|winner|wins)\b", h, re.I) for h in _headings(notebook))
+    lifts = {p: m[f"{p}_play_rate_lift_pct"] for p in ("page_popularity", "page_ease", "page_als")}
+    ndcg = {name: m[f"{name}_ndcg_at_10"] for name in ("popularity", "ease", "als", "blend")}
+    checks = [
+        ("online", "play-rate lift over the default page", max(lifts, key=lifts.get),
+         m["online_leader_page"], m["online_runner_up_page"],
+         m["online_leader_minus_runner_up_lift_ci_low_pp"], m["online_leader_significant"]),
+        ("offline", "nDCG@10", m["best_offline_model"], m["best_offline_model"],
+         m["offline_runner_up_model"], m["offline_leader_minus_runner_up_ndcg_at_10_ci_low"],
+         m["offline_leader_significant"]),
+    ]  # fmt: skip
+    assert m["best_ndcg_at_10"] >= max(ndcg.values())
+    for where, metric, expected, leader, runner_up, ci_low, significant in checks:
+        assert leader == expected, f"{where}: recorded leader {leader}, best value {expected}"
+        assert significant == (ci_low > 0), where
+        named = f"{leader} ranks first on {metric}"
+        tie = re.search(rf"(The top \d+ on {re.escape(metric)} cannot be told apart|"
+                        rf"cannot be told apart on {re.escape(metric)}):", text)  # fmt: skip
+        if significant:
+            assert named in text, f"{where}: expected {named!r} in {text}"
+        else:
+            assert named not in text and f"ranks first on {metric}" not in text, where
+            assert tie and leader in text[tie.start() : tie.start() + 300], where
+            assert runner_up in text[tie.start() : tie.start() + 300], where
+
+
+def test_recommenders_sentences_follow_the_numbers(smoke_run, tmp_path):
+    """Another seed puts another page first online (seed 2 on this machine: popularity instead
+    of EASE); the sentences follow the numbers of each run, not a winner written into the
+    notebook. Which page leads is within noise on smoke, so the flip itself is not asserted (it
+    could differ on another CPU); the sentences must agree with each run's numbers either way."""
+    run = run_notebooks(
+        preset="smoke", seed=FLIP_SEED, out_dir=tmp_path / "reports", only=["02"],
+        parameters={"DATA_DIR": str(tmp_path / "data")}, progress=False,
+    )  # fmt: skip
+    assert not run.failed, [nb.error for nb in run.notebooks]
+    flipped = metrics_of(run, "02_recommenders")
+    default = metrics_of(smoke_run, "02_recommenders")
+    _assert_sentences_follow_metrics(Path(run.out_dir) / "02_recommenders.ipynb", flipped)
+    _assert_sentences_follow_metrics(Path(smoke_run.out_dir) / "02_recommenders.ipynb", default)
+
+
 def test_artwork_personalization_against_truth(smoke_run):
     m = metrics_of(smoke_run, "03_artwork_personalization")
     # uniformly random artwork has no lift over the title's average artwork, by construction
@@ -158,7 +231,13 @@ def test_churn_retention_against_truth(smoke_run):
     # of churn within 1 percentage point (the issue's target)
     assert 0.55 < m["logistic_roc_auc"] <= m["truth_roc_auc"] + 0.02
     assert 0.55 < m["lightgbm_roc_auc"] <= m["truth_roc_auc"] + 0.02
-    assert m["auc_share_of_truth_pct"] > 75
+    # the chosen model (chosen on validation snapshots, not on the test) goes part of the way from
+    # chance to the ceiling; smoke's ~180 test churners give this share a standard error near 10
+    # points around ~55 %, so the bound sits more than Z_MAX of them below (the old ratio of AUCs,
+    # auc_share_of_truth_pct, is gone)
+    assert m["churn_model_chosen_on"] == "validation AUC"
+    assert m["uplift_learner_chosen_on"] == "cross-fitted logged Qini"
+    assert m["auc_share_above_chance_pct"] > 15
     assert abs(m["predicted_churn_pct"] - m["realized_churn_pct"]) < 1.0
     # retention: engagement tiers differ and more viewing lowers the weekly hazard
     assert m["engagement_logrank_p"] < 0.05 and m["hazard_odds_ratio_per_sd_hours_28d"] < 1
@@ -174,10 +253,12 @@ def test_churn_retention_against_truth(smoke_run):
         "push_effect_ci_high_pp",
         "truth_push_effect_pp",
     )
-    # targeting by predicted uplift beats random targeting in true visits; the learned send
+    # targeting by the true effect is the ceiling of any learner and of random targeting (the
+    # learner is chosen on logged outcomes only, so whether it beats random is reported, not
+    # asserted: in this world most of a push's effect is a hidden trait); the learned send
     # hour is closer to each member's true best hour than a fixed evening hour
-    assert m["truth_top30_random_visits"] < m["truth_top30_model_visits"]
-    assert m["truth_top30_model_visits"] < m["truth_top30_oracle_visits"]
+    assert m["truth_top30_model_visits"] <= m["truth_top30_oracle_visits"]
+    assert m["truth_top30_random_visits"] < m["truth_top30_oracle_visits"]
     assert m["send_hour_within_1_pct"] > m["fixed_hour_within_1_pct"]
 
 
@@ -288,10 +369,15 @@ def test_sales_conversions_against_truth(smoke_run):
     assert m["truth_ads_6_vs_4_lifetime_revenue_usd"] < 0 < m["truth_ads_6_vs_4_revenue_12m_usd"]
     assert m["ads_tier_arpu_usd"] == pytest.approx(m["truth_ads_tier_arpu_usd"], rel=0.05)
     assert m["ads_tier_arpu_usd"] > 7.99
-    # the combined map adds the levers, each per 1,000 members of the whole service
-    assert m["combined_revenue_ci_low"] < m["combined_revenue_per_1k_members_usd"]
-    assert m["combined_revenue_per_1k_members_usd"] < m["combined_revenue_ci_high"]
-    assert 0 < m["personalization_levers_revenue_per_1k_members_usd"]
+    # the conversion map adds the three personalization levers, each against its best
+    # non-personalized alternative (not against doing nothing) and per 1,000 members of the
+    # whole service; the ad-load trade stays out. Each lever's paired difference lies 9 to 20
+    # standard errors above zero on smoke, and the sum about 13 (conservative) standard errors
+    gain = m["personalization_vs_baselines_per_1k_members_usd"]
+    assert (
+        m["personalization_vs_baselines_ci_low"] < gain < m["personalization_vs_baselines_ci_high"]
+    )
+    assert 0 < gain
 
 
 def test_index_lists_every_report_with_its_figures(smoke_run):
@@ -299,9 +385,11 @@ def test_index_lists_every_report_with_its_figures(smoke_run):
     for nb in smoke_run.notebooks:
         assert f"{nb.name}.html" in index
     assert "play_rate_per_impression_pct" in index
-    # the executive summary opens the page: headline figures with the truth beside them
-    assert index.index("Executive summary") < index.index("All reports")
-    assert "Plays per impression" in index and "Truth (simulator)" in index
+    # the bottom line opens the page, then the summary (estimates with their truth), then the
+    # reports; the bottom line's sentences carry intervals
+    assert index.index("Bottom line") < index.index("Summary") < index.index("Reports")
+    assert "Plays per title shown" in index and "Truth (simulator)" in index
+    assert "95 % CI" in index[index.index("Bottom line") : index.index("Summary")]
     run = json.loads(Path(smoke_run.run_json).read_text(encoding="utf-8"))
     assert run["parameters"]["PRESET"] == "smoke"
 
@@ -343,3 +431,14 @@ def test_every_report_draws_every_chart_offline(smoke_run):
         drawn = len(re.findall(r'<svg[^>]*class="marks"', dom))
         assert drawn >= expected > 0, f"{nb.name}: {drawn} of {expected} charts drawn"
         assert 'class="error"' not in dom, nb.name
+        # the reader view: no file-system path (the page's own file:// URL aside), tables
+        # for reading, code folded and closed, a table of contents
+        body = re.sub(r"<head\b.*?</head>", "", dom, count=1, flags=re.S | re.I)
+        paths = re.findall(r"(?<![\w.])(?<!file://)/(?:tmp|work|home|root)/\S{0,40}", body)
+        assert not paths, f"{nb.name}: absolute paths {paths}"
+        text = re.sub(r"<[^>]+>", " ", body)
+        for raw in ("NaN", "dtype:", "e+0", "e-0"):
+            assert raw not in text, f"{raw!r} in {nb.name}"
+        folds = re.findall(r'<details\b[^>]*\bclass="persona-code"[^>]*>', body)
+        assert folds and not [tag for tag in folds if re.search(r"\sopen\b", tag)], nb.name
+        assert '<nav class="persona-toc">' in body, nb.name

@@ -180,3 +180,52 @@ def test_interval_chart_draws_estimate_interval_and_zero_line():
     assert zero["encoding"]["x"]["field"] == "zero"
     with pytest.raises(ValueError, match="needs a unit"):
         charts.interval_chart(frame, "lever", "usd", "lo", "hi", "Effects", "Lever", "Revenue")
+
+
+def test_bar_chart_draws_error_bars_from_low_and_high(genres):
+    from persona_lib.report.charts import bar_chart as bars
+
+    frame = genres.assign(lo=[26, 9, 3], hi=[34, 15, 7])
+    chart = bars(frame, "genre", "plays", "Plays by genre", "Genre", "Plays (count)",
+                 low="lo", high="hi")  # fmt: skip
+    spec = chart.to_dict()
+    assert isinstance(chart, alt.LayerChart)
+    assert spec["title"] == "Plays by genre"
+    bar, whisker = spec["layer"]
+    assert bar["mark"]["type"] == "bar" and whisker["mark"]["type"] == "errorbar"
+    assert whisker["encoding"]["y"]["field"] == "lo" and whisker["encoding"]["y2"]["field"] == "hi"
+    # both layers sort the categories by the bar's value, so whiskers sit on their bars
+    assert bar["encoding"]["x"]["sort"] == whisker["encoding"]["x"]["sort"]
+    assert bar["encoding"]["x"]["sort"]["field"] == "plays"
+    assert [t["title"] for t in bar["encoding"]["tooltip"]] == [
+        "Genre", "Plays (count)", "low", "high"
+    ]  # fmt: skip
+
+
+def test_bar_chart_error_bars_follow_side_by_side_colours(genres):
+    frame = pd.concat([genres.assign(arm="a"), genres.assign(arm="b")])
+    frame = frame.assign(lo=frame["plays"] - 2, hi=frame["plays"] + 2)
+    spec = bar_chart(frame, "genre", "plays", "T", "Genre", "Plays (count)", color="arm",
+                     low="lo", high="hi", sort=None).to_dict()  # fmt: skip
+    assert spec["layer"][1]["encoding"]["xOffset"]["field"] == "arm"
+
+
+def test_bar_chart_error_bars_need_both_ends_and_no_stack(genres):
+    frame = genres.assign(lo=0, hi=1)
+    with pytest.raises(ValueError, match="both low and high"):
+        bar_chart(frame, "genre", "plays", "T", "Genre", "Plays (count)", low="lo")
+    with pytest.raises(ValueError, match="side-by-side"):
+        bar_chart(frame.assign(arm="a"), "genre", "plays", "T", "Genre", "Plays (count)",
+                  color="arm", stack=True, low="lo", high="hi")  # fmt: skip
+
+
+def test_scatter_colours_points_instead_of_labels():
+    from persona_lib.report.charts import scatter_chart
+
+    frame = pd.DataFrame({"model": ["a", "b"], "ndcg": [0.3, 0.4], "coverage": [10, 40]})
+    spec = scatter_chart(frame, "coverage", "ndcg", "T", "Coverage (%)", "nDCG@10 (0-1)",
+                         color="model", color_title="Model").to_dict()  # fmt: skip
+    assert len(spec["layer"]) == 1  # no text layer
+    assert spec["layer"][0]["encoding"]["color"] == {"field": "model", "title": "Model",
+                                                     "type": "nominal"}  # fmt: skip
+    assert "Model" in [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
