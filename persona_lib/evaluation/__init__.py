@@ -7,6 +7,7 @@ from persona_lib.evaluation.artwork_online import (
     fit_artwork_reward_model,
     impression_truth,
     lift_by_heterogeneity,
+    member_rate,
     regret_curve,
     run_artwork_policies,
     segment_preferences,
@@ -21,7 +22,14 @@ from persona_lib.evaluation.classification import (
     top_decile_capture,
 )
 from persona_lib.evaluation.offline import evaluate_recommenders, temporal_holdout
-from persona_lib.evaluation.online import compare_policies, linearized_interval, member_outcomes
+from persona_lib.evaluation.online import (
+    compare_policies,
+    linearized_interval,
+    member_metrics,
+    member_outcomes,
+    paired_difference_pp,
+    ratio_estimate,
+)
 from persona_lib.evaluation.ranking import (
     map_at_k,
     map_full,
@@ -76,7 +84,11 @@ __all__ = [
     "linearized_interval",
     "map_at_k",
     "map_full",
+    "member_metrics",
+    "member_rate",
     "member_outcomes",
+    "paired_difference_pp",
+    "ratio_estimate",
     "ndcg_at_k",
     "ndcg_per_member",
     "precision_at_k",

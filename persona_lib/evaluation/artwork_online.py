@@ -427,3 +427,17 @@ def fit_artwork_reward_model(rounds: ArtworkRounds, reward: str = "click", n_fol
             z = outer_features(rounds.context[rows], feats)
             q_hat[rows] = model.predict_proba(z.reshape(-1, z.shape[2]))[:, 1].reshape(z.shape[:2])
     return np.where(rounds.candidates >= 0, q_hat, 0.0)
+
+
+def member_rate(table: pd.DataFrame, outcome: str, n_users: int) -> tuple[float, np.ndarray]:
+    """Rate of ``outcome`` per impression pooled over members, with its per-member
+    linearization (`ratio_estimate` of the members' outcome sums over their impression counts).
+
+    ``table`` has one row per impression (``user_id`` and the ``outcome`` column), e.g.
+    `impression_truth`; members ``0..n_users-1``.
+    """
+    user = table["user_id"].to_numpy()
+    return ratio_estimate(
+        np.bincount(user, weights=table[outcome], minlength=n_users),
+        np.bincount(user, minlength=n_users).astype(float),
+    )

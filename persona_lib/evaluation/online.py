@@ -191,6 +191,27 @@ def linearized_interval(value: float, lin: np.ndarray | pd.Series) -> tuple[floa
     return value - Z95 * se, value + Z95 * se
 
 
+def paired_difference_pp(
+    a: tuple[float, np.ndarray], b: tuple[float, np.ndarray], reference: tuple[float, np.ndarray]
+) -> tuple[float, float, float]:
+    """``100 (R_a - R_b) / R_ref`` and its 95 % interval, in points of the reference rate.
+
+    ``a``, ``b`` and ``reference`` are `ratio_estimate` results ``(R, lin)`` on the same
+    members (common random numbers), so the difference is paired: its interval is
+    `linearized_interval` of ``lin_a - lin_b``, scaled like the difference.
+
+    Examples
+    --------
+    >>> a = ratio_estimate(np.array([2.0, 3.0]), np.array([10.0, 10.0]))
+    >>> b = ratio_estimate(np.array([1.0, 2.0]), np.array([10.0, 10.0]))
+    >>> round(paired_difference_pp(a, b, b)[0], 6)  # 0.25 - 0.15 = 0.10 of a 0.15 rate
+    66.666667
+    """
+    diff = a[0] - b[0]
+    low, high = linearized_interval(diff, a[1] - b[1])
+    return tuple(100 * v / reference[0] for v in (diff, low, high))
+
+
 def compare_policies(config: SimulationConfig, policies: dict, baseline: str | None = None,
                      worlds: dict | None = None) -> pd.DataFrame:  # fmt: skip
     """Simulate one world under each policy and compare them member by member.

@@ -10,23 +10,64 @@ from __future__ import annotations
 
 import ast
 import difflib
+import io
 import json
+import tokenize
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RUNNER_PARAMETERS", "check_parameters", "parameter_defaults"]
+__all__ = [
+    "RUNNER_PARAMETERS",
+    "NotLiteral",
+    "check_parameters",
+    "literal_assignments",
+    "parameter_defaults",
+]
 
 RUNNER_PARAMETERS = ("PRESET", "SEED", "OUT_DIR")  # run_notebooks passes these to every notebook
-_ANY = object()  # default of a parameter assigned a non-literal: accepts any value
 
 
-def _literal_defaults(source: str) -> dict[str, Any]:
-    """Names a parameters cell assigns, each with its literal default (`_ANY` if not literal).
+@dataclass(frozen=True)
+class NotLiteral:
+    """A parameter assigned an expression that is not a literal, kept as its source text."""
 
-    The cell is parsed with `ast`, never executed.
+    source: str
+
+
+def _comments(source: str) -> dict[int, str]:
+    """Line number -> text of the comment on that line."""
+    found = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                found[token.start[0]] = token.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return found
+
+
+def literal_assignments(source: str) -> dict[str, tuple[Any, str]]:
+    """``NAME -> (value, comment)`` of a cell's top-level assignments, read with `ast`.
+
+    Values are `ast.literal_eval`-ed, never executed; an expression that is not a literal gives
+    a `NotLiteral` with its source. ``comment`` is the comment on the assignment's last line.
+    The CLI's ``-p`` checks and the reports' parameters table both read cells through this.
+
+    Raises
+    ------
+    SyntaxError
+        If the cell is not valid Python.
+
+    Examples
+    --------
+    >>> literal_assignments("K = 10  # list length")
+    {'K': (10, 'list length')}
+    >>> literal_assignments("NAME = f(1)")
+    {'NAME': (NotLiteral(source='f(1)'), '')}
     """
-    defaults: dict[str, Any] = {}
+    comments, found = _comments(source), {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign):
             targets = node.targets
@@ -35,11 +76,12 @@ def _literal_defaults(source: str) -> dict[str, Any]:
         else:
             continue
         try:
-            default = ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError, RecursionError):
-            default = _ANY
-        defaults.update({t.id: default for t in targets if isinstance(t, ast.Name)})
-    return defaults
+            value = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            value = NotLiteral(ast.get_source_segment(source, node.value) or "")
+        comment = comments.get(node.end_lineno, "")
+        found.update({t.id: (value, comment) for t in targets if isinstance(t, ast.Name)})
+    return found
 
 
 def parameter_defaults(path: Path) -> dict[str, Any]:
@@ -48,7 +90,8 @@ def parameter_defaults(path: Path) -> dict[str, Any]:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
         source = tagged[0]["source"] if tagged else ""
-        return _literal_defaults("".join(source) if isinstance(source, list) else source)
+        text = "".join(source) if isinstance(source, list) else source
+        return {name: value for name, (value, _) in literal_assignments(text).items()}
     except SyntaxError as exc:
         raise ValueError(
             f"the parameters cell of {path} is not valid Python: {exc.msg} (line {exc.lineno})"
@@ -60,7 +103,7 @@ def parameter_defaults(path: Path) -> dict[str, Any]:
 
 def _accepts(default: Any, value: Any) -> bool:
     """True if a ``-p`` value (a YAML scalar) may replace `default` (int -> float is fine)."""
-    if default is None or default is _ANY:
+    if default is None or isinstance(default, NotLiteral):
         return True
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import ast
 import html as htmllib
-import io
 import os
 import re
-import tokenize
 from html.parser import HTMLParser
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
+
+from persona_lib.report.parameters import NotLiteral, literal_assignments
 
 __all__ = ["BODY_MARK", "LONG_TABLE_ROWS", "READER_CSS", "VIEW_KEY", "ReaderView", "add_contents"]
 
@@ -56,50 +56,12 @@ table.persona-params tr.persona-set td:first-child { font-weight: 600; }
 LONG_TABLE_ROWS = 30  # a table with more body rows than this is folded in the reader view
 
 
-class _Code:
-    """A parameter value that is not a literal: shown as its source text."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-
-def _comments(source: str) -> dict[int, str]:
-    """Line number -> text of the comment on that line."""
-    found = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT:
-                found[token.start[0]] = token.string.lstrip("#").strip()
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return found
-
-
 def _assignments(source: str) -> dict[str, tuple[Any, str]] | None:
-    """``NAME -> (value, comment)`` of a cell's top-level assignments; None if it does not parse.
-
-    Values are read with `ast.literal_eval`, never executed; anything else keeps its source.
-    """
+    """`literal_assignments` of a cell, or None if it does not parse (then it stays code)."""
     try:
-        tree = ast.parse(source)
+        return literal_assignments(source)
     except (SyntaxError, ValueError):
         return None
-    comments, found = _comments(source), {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target = node.target
-        else:
-            continue
-        if not isinstance(target, ast.Name):
-            continue
-        try:
-            value = ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            value = _Code(ast.get_source_segment(source, node.value) or "")
-        found[target.id] = (value, comments.get(node.end_lineno, ""))
-    return found
 
 
 def _is_absolute(text: str) -> bool:
@@ -136,7 +98,7 @@ def _without_abs_paths(value: Any, run_dir: str | None) -> Any:
 
 def _shown_value(value: Any, run_dir: str | None) -> str:
     """A parameter value as the table shows it: repr for literals, integers with separators."""
-    if isinstance(value, _Code):
+    if isinstance(value, NotLiteral):
         return value.source
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"

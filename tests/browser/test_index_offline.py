@@ -2,6 +2,7 @@
 
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,11 @@ pytestmark = [
     pytest.mark.skipif(chromium_path() is None, reason="chromium is not on PATH"),
 ]
 RUN = {
-    "parameters": {"PRESET": "default", "SEED": 0, "OUT_DIR": "/tmp/a/rather/long/path/" * 4},
+    "parameters": {
+        "PRESET": "default",
+        "SEED": 0,
+        "OUT_DIR": str(Path(tempfile.gettempdir(), *["a", "rather", "long", "path"] * 4)),
+    },
     "unfinished": [],
     "finished_at": "2026-12-06T15:01:58+00:00",
     "git_commit": None,
