@@ -9,6 +9,8 @@ STAMP := $(VENV)/.setup-$(subst $(comma),-,$(EXTRAS))
 PRESET ?= default
 SEED ?= 0
 OUT ?= reports
+# a folder of your own logs for `make reports DATA=my_logs` (empty: the simulated world)
+DATA ?=
 export OPENBLAS_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -32,7 +34,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 reports: setup
-	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)
+	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)$(if $(DATA), --data $(DATA))
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax tests notebooks

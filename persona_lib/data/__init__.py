@@ -1,12 +1,25 @@
 """Persona's data layer: the schema of every log table, validation with one-line errors, the
-user's own logs, the serving-policy protocol, atomic file writes and keyed random numbers.
+user's own logs (one file, or a folder of them), the serving-policy protocol, atomic file writes
+and keyed random numbers.
 
 The bottom layer: it imports no other persona_lib package.
 """
 
 from persona_lib.data.constants import AD_CATEGORIES, DAYS_PER_MONTH, PRICES, Z95
+from persona_lib.data.folder import (
+    FOLDER_TABLES,
+    STORE_TABLES,
+    FolderSummary,
+    Logs,
+    TableFile,
+    TableSummary,
+    TruthUnavailable,
+    find_tables,
+    load_logs,
+    validate_folder,
+)
 from persona_lib.data.io import write_json, write_parquet, write_text
-from persona_lib.data.logs import load_events, load_table
+from persona_lib.data.logs import load_events, load_table, read_raw_table
 from persona_lib.data.policies import (
     ROW_NAMES,
     Page,
@@ -16,6 +29,7 @@ from persona_lib.data.policies import (
     UniformArtworkMixin,
 )
 from persona_lib.data.schema import (
+    ALL_TABLES,
     ARTWORK_ATTRIBUTES,
     BILLING_STATUSES,
     COUNTRIES,
@@ -27,7 +41,9 @@ from persona_lib.data.schema import (
     MATURITIES,
     MAX_DWELL_MS,
     MAX_WATCH_S,
+    METRIC_TABLES,
     NO_ARTWORK,
+    OPTIONAL_TABLES,
     PLANS,
     TABLES,
     TS_UNIT,
@@ -41,6 +57,7 @@ from persona_lib.data.validation import validate, validate_world
 
 __all__ = [
     "AD_CATEGORIES",
+    "ALL_TABLES",
     "ARTWORK_ATTRIBUTES",
     "BILLING_STATUSES",
     "COUNTRIES",
@@ -48,13 +65,18 @@ __all__ = [
     "DAYS_PER_MONTH",
     "DEVICES",
     "EVENT_TYPES",
+    "FOLDER_TABLES",
+    "FolderSummary",
     "GENRES",
     "KINDS",
     "LANGUAGES",
+    "Logs",
     "MATURITIES",
     "MAX_DWELL_MS",
     "MAX_WATCH_S",
+    "METRIC_TABLES",
     "NO_ARTWORK",
+    "OPTIONAL_TABLES",
     "PLANS",
     "PRICES",
     "Page",
@@ -62,16 +84,24 @@ __all__ = [
     "PopularityGenrePolicy",
     "ROW_NAMES",
     "SchemaError",
+    "STORE_TABLES",
     "ServingPolicy",
     "TABLES",
     "TS_UNIT",
+    "TableFile",
     "TableSpec",
+    "TableSummary",
+    "TruthUnavailable",
     "UniformArtworkMixin",
     "WINDOWED_TS",
     "canonical_dtype",
+    "find_tables",
     "load_events",
+    "load_logs",
     "load_table",
+    "read_raw_table",
     "validate",
+    "validate_folder",
     "validate_world",
     "write_json",
     "write_parquet",

@@ -34,7 +34,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     """Every cell as text; only an empty cell is a null (a title may well be called "NA")."""
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+    except pd.errors.EmptyDataError as error:
+        raise SchemaError(f"{path}: cannot read as CSV: empty file, no header line") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise SchemaError(f"{path}: cannot read as CSV: {error}") from error
 
 
@@ -43,6 +45,27 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path, engine="pyarrow")
     except (OSError, pa.ArrowException) as error:  # ArrowInvalid: not a Parquet file
         raise SchemaError(f"{path}: cannot read as Parquet: {error}") from error
+
+
+def read_raw_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV (every cell as text) or Parquet file as it is, without validating it.
+
+    `load_table` is this followed by `persona_lib.data.validation.validate`; the folder reader
+    (`persona_lib.data.folder`) uses it for the partitions of a day-partitioned store.
+
+    Raises
+    ------
+    ValueError
+        An unsupported suffix.
+    SchemaError
+        A file that cannot be read as its format (the message starts with the path).
+
+    Examples
+    --------
+    >>> raw = read_raw_table("my_logs/events.csv")  # doctest: +SKIP
+    """
+    path = Path(path)
+    return _read_csv(path) if _file_format(path) == "csv" else _read_parquet(path)
 
 
 def load_table(
@@ -59,7 +82,7 @@ def load_table(
     path : str or os.PathLike
         The file; its suffix picks the reader. It is never modified.
     table : str
-        A key of `persona_lib.data.schema.TABLES`, e.g. ``"events"``.
+        A key of `persona_lib.data.schema.ALL_TABLES`, e.g. ``"events"``.
     window, references
         Passed to `persona_lib.data.validation.validate`.
 
@@ -84,10 +107,10 @@ def load_table(
     >>> events = load_table("my_logs/events.csv.gz", "events")  # doctest: +SKIP
     """
     path = Path(path)
-    file_format = _file_format(path)
+    _file_format(path)  # an unsupported suffix is reported before a missing file
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    frame = _read_csv(path) if file_format == "csv" else _read_parquet(path)
+    frame = read_raw_table(path)
     return validate(frame, table, source=str(path), window=window, references=references)
 
 

@@ -1,5 +1,11 @@
 """The canonical tables: column names, dtypes and allowed categories.
 
+`TABLES` holds the six logs every world has (the simulator writes them); `OPTIONAL_TABLES` the
+tables a team may add beside them: ``propensities`` (the serving policy's probability of each
+impression), ``assignments`` (experiment variants), ``outcomes`` (per-member experiment metrics
+that are not in the events) and ``campaigns`` (sales campaign arms, conversions and revenue).
+`ALL_TABLES` is both.
+
 Every module reads column names from here, so one concept has one name everywhere
 (`user_id`, `title_id`, `artwork_id`, `ts`, ...). `validate` (in
 `persona_lib.data.validation`, re-exported here) turns a frame from any source (the
@@ -49,7 +55,8 @@ class Column:
     """One column: its dtype, allowed values and whether nulls are allowed."""
 
     name: str
-    # "int32", "int16", "int8", "uint16", "float32", "bool", "str", "datetime" or "category"
+    # "int32", "int16", "int8", "uint16", "float32", "float64", "bool", "str", "datetime" or
+    # "category"
     dtype: str
     categories: tuple[str, ...] | None = None
     nullable: bool = False
@@ -159,6 +166,53 @@ TABLES: dict[str, TableSpec] = {
         key=("user_id", "ts"),
     ),
 }
+
+# Tables a team may add beside its logs; the simulator writes only `propensities`. ``outcomes``
+# has no fixed metric columns: besides ``user_id`` it holds one or more numeric or bool columns
+# of any name (`METRIC_TABLES`), checked by `validate` like the spec's own columns.
+OPTIONAL_TABLES: dict[str, TableSpec] = {
+    # the serving policy's log: the probability with which each impression was shown
+    "propensities": TableSpec(
+        "propensities",
+        (
+            Column("event_id", "int32", min_value=0, references="events.event_id"),
+            Column("pscore", "float32", min_value=0, max_value=1),
+        ),
+        key=("event_id",),
+    ),
+    # which variant of which experiment each member was assigned to, and when
+    "assignments": TableSpec(
+        "assignments",
+        (
+            Column("user_id", "int32", min_value=0, references="users.user_id"),
+            Column("experiment", "str"),
+            Column("variant", "str"),
+            Column("assigned_ts", "datetime"),
+        ),
+        key=("user_id", "experiment"),
+    ),
+    # per-member outcomes of an experiment that are not in the events: user_id + metric columns
+    "outcomes": TableSpec(
+        "outcomes",
+        (Column("user_id", "int32", min_value=0, references="users.user_id"),),
+        key=("user_id",),
+    ),
+    # sales campaigns: the arm each member was given, when, and what it sold (revenue in USD)
+    "campaigns": TableSpec(
+        "campaigns",
+        (
+            Column("user_id", "int32", min_value=0, references="users.user_id"),
+            Column("campaign", "str"),
+            Column("arm", "str"),
+            Column("ts", "datetime"),
+            Column("converted", "bool"),
+            Column("revenue", "float64", min_value=0),
+        ),
+        key=("user_id", "campaign"),
+    ),
+}
+METRIC_TABLES = ("outcomes",)  # tables whose extra columns are numeric or bool metrics (>= 1)
+ALL_TABLES: dict[str, TableSpec] = {**TABLES, **OPTIONAL_TABLES}
 
 # Columns whose timestamps must fall inside the data window when one is given.
 WINDOWED_TS = {"events": "ts", "billing": "period_start", "notifications": "ts"}

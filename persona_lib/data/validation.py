@@ -13,15 +13,20 @@ import pandas as pd
 
 from persona_lib.data.coercion import coerce_column
 from persona_lib.data.schema import (
+    ALL_TABLES,
     GENRES,
+    METRIC_TABLES,
     NO_ARTWORK,
-    TABLES,
     WINDOWED_TS,
     TableSpec,
 )
 from persona_lib.data.schema_errors import SchemaError, Where, quoted, show, values_text
 
-VALIDATION_ORDER = ("titles", "artworks", "users", "events", "billing", "notifications")
+VALIDATION_ORDER = (
+    "titles", "artworks", "users", "events", "billing", "notifications",
+    "propensities", "assignments", "outcomes", "campaigns",
+)  # fmt: skip
+_METRIC_WORDS = {"true": True, "false": False}
 
 
 # --- table-level checks ----------------------------------------------------------------------
@@ -104,15 +109,62 @@ def _check_references(out: pd.DataFrame, spec: TableSpec, references, where: Whe
             where.fail(col.name, problem, missing)
 
 
+# --- metric columns (outcomes) ---------------------------------------------------------------
+
+
+def _metric_from_text(s: pd.Series, name: str, where: Where) -> pd.Series:
+    """Null-free text cells (a CSV's): bools when every one is true/false, else numbers."""
+    words = s.astype("str").str.strip().str.lower()
+    if words.isin(list(_METRIC_WORDS)).all():
+        return words.map(_METRIC_WORDS).astype(bool)
+    numbers = pd.to_numeric(words.astype(object), errors="coerce")
+    bad = numbers.isna().to_numpy()
+    if bad.any():
+        problem = f"cannot parse {values_text(s[bad])} as a number or bool"
+        where.fail(name, problem, bad, hint="metric columns hold numbers or true/false")
+    return numbers
+
+
+def _coerce_metric(s: pd.Series, name: str, where: Where) -> pd.Series:
+    """One metric column: numbers and bools (numpy dtypes), text parsed, nothing else."""
+    if isinstance(s.dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_bool_dtype(s.dtype)
+        or pd.api.types.is_numeric_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+    ):
+        problem = f"dtype {s.dtype} is not numeric or bool"
+        where.fail(name, problem, s.notna().to_numpy(), hint="metric columns hold numbers or bools")
+    nulls = s.isna().to_numpy()
+    if nulls.any():
+        where.fail(name, "null value", nulls)
+    if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return _metric_from_text(s, name, where)
+    if isinstance(s.dtype, np.dtype):
+        return s
+    return s.astype(s.dtype.numpy_dtype)  # nullable "boolean", "Int64", "Float64", Arrow
+
+
+def _coerce_metrics(frame: pd.DataFrame, spec: TableSpec, where: Where) -> dict[str, pd.Series]:
+    """Every column beyond the spec's, as a metric; at least one is required."""
+    extra = [name for name in frame.columns if name not in spec.names]
+    if not extra:
+        raise SchemaError(
+            f"{where.source}: table '{spec.name}': no metric column besides "
+            f"{quoted(spec.names)}; add at least one numeric or bool column"
+        )
+    return {name: _coerce_metric(frame[name], name, where).reset_index(drop=True) for name in extra}
+
+
 # --- entry points ----------------------------------------------------------------------------
 
 
 def _spec_for(frame: pd.DataFrame, table: str, where: Where) -> TableSpec:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{where.source}: expected a pandas DataFrame, got {type(frame).__name__}")
-    if table not in TABLES:
-        raise SchemaError(f"{where.source}: unknown table '{table}'; known: {', '.join(TABLES)}")
-    spec = TABLES[table]
+    if table not in ALL_TABLES:
+        known = ", ".join(ALL_TABLES)
+        raise SchemaError(f"{where.source}: unknown table '{table}'; known: {known}")
+    spec = ALL_TABLES[table]
     missing = tuple(n for n in spec.names if n not in frame.columns)
     if missing:
         found = ", ".join(map(str, frame.columns)) or "none"
@@ -144,7 +196,9 @@ def validate(
         to UTC and made naive) or date-time strings, never numbers. Booleans may be bools,
         0/1 or "true"/"false" in any case.
     table : str
-        A key of `TABLES`.
+        A key of `ALL_TABLES`. For ``outcomes`` (`METRIC_TABLES`) every column besides
+        ``user_id`` is a metric: numbers or bools (from text: ``true``/``false`` in any case,
+        else numbers), no nulls, at least one such column.
     source : str
         What the frame came from (a file path); it starts every error message.
     window : (start, end), optional
@@ -179,6 +233,8 @@ def validate(
     columns = {}
     for col in spec.columns:
         columns[col.name] = coerce_column(frame[col.name], col, where).reset_index(drop=True)
+    if table in METRIC_TABLES:
+        columns |= _coerce_metrics(frame, spec, where)
     for name in frame.columns:
         if name not in columns:
             columns[name] = frame[name].reset_index(drop=True)
@@ -196,13 +252,14 @@ def validate_world(
 ) -> dict[str, pd.DataFrame]:
     """Validate several tables together, checking every reference between them.
 
-    Tables are validated in dependency order (titles, artworks, users, then the logs) and
+    Tables are validated in dependency order (titles, artworks, users, then the logs, then
+    the optional tables: propensities after events, whose event ids they reference) and
     each one's references are checked against the validated tables already present.
 
     Parameters
     ----------
     tables : dict of str to pandas.DataFrame
-        Frames by table name (any subset of `TABLES`).
+        Frames by table name (any subset of `ALL_TABLES`).
     source : str
         Starts every error message.
     window : (start, end), optional
@@ -220,9 +277,9 @@ def validate_world(
     ...
     persona_lib.data.schema_errors.SchemaError: <world>: unknown table 'movies'; known: titles, ...
     """
-    unknown = [name for name in tables if name not in TABLES]
+    unknown = [name for name in tables if name not in ALL_TABLES]
     if unknown:
-        known = ", ".join(TABLES)
+        known = ", ".join(ALL_TABLES)
         raise SchemaError(f"{source}: unknown table {quoted(unknown)}; known: {known}")
     done: dict[str, pd.DataFrame] = {}
     for name in VALIDATION_ORDER:

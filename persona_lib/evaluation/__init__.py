@@ -15,6 +15,11 @@ from persona_lib.evaluation.artwork_online import (
     true_policy_value,
 )
 from persona_lib.evaluation.catalog import effective_catalog_size
+from persona_lib.evaluation.churn_cv import (
+    ChurnCV,
+    cross_validate_churn,
+    expected_calibration_error,
+)
 from persona_lib.evaluation.classification import (
     calibration_table,
     classification_report,
@@ -48,6 +53,13 @@ from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, 
 from persona_lib.evaluation.selection import Selection, choose_on_validation, choose_uplift_learner
 from persona_lib.evaluation.splits import leave_last_n, stratified_split, temporal_split
 from persona_lib.evaluation.truth import expected_churn, funnel_against_truth, true_completion_prob
+from persona_lib.evaluation.tuning import Tuning, fold_scores, tune_recommenders
+from persona_lib.evaluation.tuning_space import (
+    DataScale,
+    dense_title_limit,
+    recommender_grids,
+    validation_folds,
+)
 from persona_lib.evaluation.uplift import (
     auuc,
     hour_accuracy,
@@ -60,7 +72,15 @@ from persona_lib.evaluation.uplift import (
 )
 
 __all__ = [
+    "ChurnCV",
     "Selection",
+    "DataScale",
+    "Tuning",
+    "dense_title_limit",
+    "fold_scores",
+    "recommender_grids",
+    "tune_recommenders",
+    "validation_folds",
     "choose_on_validation",
     "choose_uplift_learner",
     "ad_load_study",
@@ -72,9 +92,11 @@ __all__ = [
     "classification_report",
     "compare_policies",
     "cross_sell_study",
+    "cross_validate_churn",
     "cumulative_gains",
     "effective_catalog_size",
     "evaluate_recommenders",
+    "expected_calibration_error",
     "expected_churn",
     "fit_artwork_reward_model",
     "funnel_against_truth",

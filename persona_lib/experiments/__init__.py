@@ -1,6 +1,9 @@
-"""A/B test analysis: assignment, two-arm tests, variance reduction, power and sequential tests."""
+"""A/B test analysis: assignment, two-arm and A/B/n tests on plain tables or logged events,
+variance reduction, power and sequential tests."""
 
 from persona_lib.experiments.assignment import SRMResult, assign, assignment_uniform, srm_check
+from persona_lib.experiments.frame import ArmsAnalysis, analyze_arms
+from persona_lib.experiments.logged import analyze_logged_experiment, compute_logged_outcomes
 from persona_lib.experiments.multiple import benjamini_hochberg, holm
 from persona_lib.experiments.power import (
     mde_means,
@@ -30,14 +33,18 @@ from persona_lib.experiments.stats import (
 
 __all__ = [
     "DEFAULT_TAU_STD",
+    "ArmsAnalysis",
     "CupedAdjustment",
     "SRMResult",
     "SequentialTest",
     "TestResult",
+    "analyze_arms",
+    "analyze_logged_experiment",
     "assign",
     "assignment_uniform",
     "benjamini_hochberg",
     "bootstrap_quantile_difference",
+    "compute_logged_outcomes",
     "cuped",
     "cuped_difference",
     "difference_in_means",

@@ -3,16 +3,30 @@
 Every helper takes an already aggregated frame, requires a title and axis titles, and refuses
 frames over `MAX_ROWS` rows so that a report never embeds raw event logs. Quantitative axes must
 name their unit in parentheses or brackets, e.g. ``"Play rate (%)"`` or ``"Revenue [USD]"``.
-The helpers are pure: they return an ``alt.Chart`` and display nothing.
+Category values that are keys (``page_als``, ``dark_tone``) are shown as words through
+`persona_lib.report.labels.label`, and so are the category lists given as `sort`. The helpers are
+pure: they return an ``alt.Chart`` and display nothing.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
+
+from persona_lib.report.chart_checks import (
+    HEIGHT,
+    MAX_ROWS,
+    WIDTH,
+    channel,
+    check,
+    field_type,
+    legend,
+    readable_sort,
+    require_unit,
+    tooltip,
+)
 
 __all__ = [
     "MAX_ROWS",
@@ -24,71 +38,6 @@ __all__ = [
     "line_chart",
     "scatter_chart",
 ]
-
-MAX_ROWS = 5_000
-WIDTH = 480
-HEIGHT = 300
-_UNIT = re.compile(r"\(.+\)|\[.+\]")
-
-
-def _legend(color: str | None, color_title: str | None) -> str | None:
-    """The legend title: `color_title` when given (even ""), else the column's name."""
-    return color_title if color_title is not None else color
-
-
-def _field_type(frame: pd.DataFrame, column: str, numeric_as: str = "quantitative") -> str:
-    """Return the Vega-Lite type of a column from its dtype."""
-    dtype = frame[column].dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "nominal"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return numeric_as
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "temporal"
-    return "nominal"
-
-
-def _check(
-    frame: pd.DataFrame, columns: Sequence[str | None], title: str, axis_titles: dict[str, str]
-) -> None:
-    """Refuse unaggregated frames, unknown columns and missing titles, with a clear message."""
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    if len(frame) > MAX_ROWS:
-        raise ValueError(
-            f"chart {title!r} got {len(frame):,} rows; aggregate to at most {MAX_ROWS:,} rows "
-            "before charting (e.g. frame.groupby(...).agg(...))"
-        )
-    missing = [c for c in columns if c is not None and c not in frame.columns]
-    if missing:
-        raise KeyError(f"chart {title!r}: columns {missing} not in frame {list(frame.columns)}")
-    for role, text in {"title": title, **axis_titles}.items():
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"chart needs a non-empty {role}, got {text!r}")
-
-
-def _require_unit(axis: str, text: str, field_type: str) -> None:
-    """Quantitative axes must state their unit: '(%)', '(users)', '[USD]'."""
-    if field_type == "quantitative" and not _UNIT.search(text):
-        raise ValueError(
-            f"{axis} {text!r} is quantitative and needs a unit in parentheses, e.g. 'Play rate (%)'"
-        )
-
-
-def _channel(frame: pd.DataFrame, column: str, title: str, numeric_as: str = "quantitative"):
-    """Keyword arguments of an encoding channel: field, type and title, with the unit check."""
-    field_type = _field_type(frame, column, numeric_as)
-    _require_unit(f"axis title for {column!r}", title, field_type)
-    return {"field": column, "type": field_type, "title": title}
-
-
-def _tooltip(frame: pd.DataFrame, pairs: Sequence[tuple[str | None, str | None]]) -> list:
-    """Tooltip entries for the non-empty (column, title) pairs."""
-    return [
-        alt.Tooltip(column, type=_field_type(frame, column), title=title)
-        for column, title in pairs
-        if column is not None
-    ]
 
 
 def bar_chart(
@@ -143,7 +92,7 @@ def bar_chart(
     >>> chart = bar_chart(frame, "genre", "plays", "Plays by genre", "Genre", "Plays (count)",
     ...                   low="lo", high="hi")
     """
-    _check(frame, [x, y, color, low, high], title, {"x_title": x_title, "y_title": y_title})
+    frame = check(frame, [x, y, color, low, high], title, {"x_title": x_title, "y_title": y_title})
     if (low is None) != (high is None):
         raise ValueError(f"chart {title!r}: give both low and high for error bars, or neither")
     if low is not None and stack:
@@ -152,12 +101,12 @@ def bar_chart(
         sort = alt.EncodingSortField(field=y, op="sum", order="descending")
     interval = [] if low is None else [(low, "low"), (high, "high")]
     encoding = {
-        "x": alt.X(**_channel(frame, x, x_title, "ordinal"), sort=sort),
-        "y": alt.Y(**_channel(frame, y, y_title)),
-        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), *interval, (color, color_title)]),
+        "x": alt.X(**channel(frame, x, x_title, "ordinal"), sort=readable_sort(sort)),
+        "y": alt.Y(**channel(frame, y, y_title)),
+        "tooltip": tooltip(frame, [(x, x_title), (y, y_title), *interval, (color, color_title)]),
     }
     if color is not None:
-        encoding["color"] = alt.Color(color, title=_legend(color, color_title))
+        encoding["color"] = alt.Color(color, title=legend(color, color_title))
         if not stack:
             encoding["xOffset"] = alt.XOffset(color)
     if low is None:
@@ -212,14 +161,14 @@ def line_chart(
     >>> frame = pd.DataFrame({"k": [1, 5, 10], "recall": [0.1, 0.3, 0.4]})
     >>> chart = line_chart(frame, "k", "recall", "Recall by k", "k (items)", "Recall (fraction)")
     """
-    _check(frame, [x, y, color], title, {"x_title": x_title, "y_title": y_title})
+    frame = check(frame, [x, y, color], title, {"x_title": x_title, "y_title": y_title})
     encoding = {
-        "x": alt.X(**_channel(frame, x, x_title)),
-        "y": alt.Y(**_channel(frame, y, y_title)),
-        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (color, color_title)]),
+        "x": alt.X(**channel(frame, x, x_title)),
+        "y": alt.Y(**channel(frame, y, y_title)),
+        "tooltip": tooltip(frame, [(x, x_title), (y, y_title), (color, color_title)]),
     }
     if color is not None:
-        encoding["color"] = alt.Color(color, title=_legend(color, color_title))
+        encoding["color"] = alt.Color(color, title=legend(color, color_title))
     chart = alt.Chart(frame, title=title, width=width, height=height)
     return chart.mark_line(point=points).encode(**encoding)
 
@@ -251,12 +200,12 @@ def band_chart(
     >>> chart = band_chart(frame, "t", "s", "lo", "hi", "Retention", "Month (months)",
     ...                    "Still subscribed (share)")
     """
-    _check(frame, [x, y, low, high, color], title, {"x_title": x_title, "y_title": y_title})
+    frame = check(frame, [x, y, low, high, color], title, {"x_title": x_title, "y_title": y_title})
     interpolate = "step-after" if step else "linear"
-    x_enc = alt.X(**_channel(frame, x, x_title))
+    x_enc = alt.X(**channel(frame, x, x_title))
     base = alt.Chart(frame, title=title, width=width, height=height)
     color_enc = (
-        {} if color is None else {"color": alt.Color(color, title=_legend(color, color_title))}
+        {} if color is None else {"color": alt.Color(color, title=legend(color, color_title))}
     )
     band = base.mark_area(opacity=0.2, interpolate=interpolate).encode(
         x=x_enc,
@@ -266,8 +215,8 @@ def band_chart(
     )
     line = base.mark_line(interpolate=interpolate).encode(
         x=x_enc,
-        y=alt.Y(**_channel(frame, y, y_title)),
-        tooltip=_tooltip(
+        y=alt.Y(**channel(frame, y, y_title)),
+        tooltip=tooltip(
             frame, [(x, x_title), (y, y_title), (low, "low"), (high, "high"), (color, color_title)]
         ),  # fmt: skip
         **color_enc,
@@ -315,17 +264,17 @@ def heatmap(
     >>> chart = heatmap(frame, "hour", "day", "plays", "Plays by hour", "Hour (h)", "Day",
     ...                 "Plays (count)")
     """
-    _check(
+    frame = check(
         frame,
         [x, y, value],
         title,
         {"x_title": x_title, "y_title": y_title, "value_title": value_title},
     )
     encoding = {
-        "x": alt.X(**_channel(frame, x, x_title, "ordinal")),
-        "y": alt.Y(**_channel(frame, y, y_title, "ordinal")),
-        "color": alt.Color(**_channel(frame, value, value_title), scale=alt.Scale(scheme=scheme)),
-        "tooltip": _tooltip(frame, [(x, x_title), (y, y_title), (value, value_title)]),
+        "x": alt.X(**channel(frame, x, x_title, "ordinal")),
+        "y": alt.Y(**channel(frame, y, y_title, "ordinal")),
+        "color": alt.Color(**channel(frame, value, value_title), scale=alt.Scale(scheme=scheme)),
+        "tooltip": tooltip(frame, [(x, x_title), (y, y_title), (value, value_title)]),
     }
     chart = alt.Chart(frame, title=title, width=width, height=height)
     return chart.mark_rect().encode(**encoding)
@@ -366,8 +315,8 @@ def funnel_chart(
     >>> frame = pd.DataFrame({"stage": ["impression", "click", "play"], "users": [100, 40, 25]})
     >>> chart = funnel_chart(frame, "stage", "users", "Discovery funnel", "Users (count)")
     """
-    _check(frame, [stage, count], title, {"x_title": x_title, "y_title": y_title})
-    _require_unit(f"axis title for {count!r}", x_title, _field_type(frame, count))
+    frame = check(frame, [stage, count], title, {"x_title": x_title, "y_title": y_title})
+    require_unit(f"axis title for {count!r}", x_title, field_type(frame, count))
     first = frame[count].iloc[0] if len(frame) else 0
     share = frame[count] / first * 100 if first else frame[count] * 0.0
     data = frame[[stage, count]].assign(
@@ -415,23 +364,23 @@ def scatter_chart(
     >>> chart = scatter_chart(frame, "coverage", "ndcg", "Accuracy vs coverage",
     ...                       "Coverage (%)", "nDCG@10 (0-1)", color="model", color_title="Model")
     """
-    _check(frame, [x, y, label, color], title, {"x_title": x_title, "y_title": y_title})
+    frame = check(frame, [x, y, label, color], title, {"x_title": x_title, "y_title": y_title})
     tips = [
         (label, label),
-        (color, _legend(color, color_title)),
+        (color, legend(color, color_title)),
         (x, x_title),
         (y, y_title),
     ]
     if color is not None and color == label:
         tips = tips[1:]
     base = alt.Chart(frame, title=title, width=width, height=height).encode(
-        x=alt.X(**_channel(frame, x, x_title), scale=alt.Scale(zero=False)),
-        y=alt.Y(**_channel(frame, y, y_title), scale=alt.Scale(zero=False)),
-        tooltip=_tooltip(frame, tips),
+        x=alt.X(**channel(frame, x, x_title), scale=alt.Scale(zero=False)),
+        y=alt.Y(**channel(frame, y, y_title), scale=alt.Scale(zero=False)),
+        tooltip=tooltip(frame, tips),
     )
     points = base.mark_circle(size=80)
     if color is not None:
-        points = points.encode(color=alt.Color(color, title=_legend(color, color_title)))
+        points = points.encode(color=alt.Color(color, title=legend(color, color_title)))
     if label is None:
         return alt.layer(points)
     return alt.layer(points, base.mark_text(align="left", dx=7).encode(text=label))
@@ -462,19 +411,19 @@ def interval_chart(
     >>> frame = pd.DataFrame({"lever": ["upsell"], "usd": [1.2], "lo": [0.9], "hi": [1.5]})
     >>> chart = interval_chart(frame, "lever", "usd", "lo", "hi", "Effects", "Lever", "USD (USD)")
     """
-    _check(frame, [y, x, low, high, color], title, {"y_title": y_title, "x_title": x_title})
-    y_enc = alt.Y(**_channel(frame, y, y_title, "ordinal"), sort=sort)
-    x_kw = _channel(frame, x, x_title)
+    frame = check(frame, [y, x, low, high, color], title, {"y_title": y_title, "x_title": x_title})
+    y_enc = alt.Y(**channel(frame, y, y_title, "ordinal"), sort=readable_sort(sort))
+    x_kw = channel(frame, x, x_title)
     base = alt.Chart(frame, title=title, width=width, height=height)
-    tooltip = _tooltip(frame, [(y, y_title), (x, x_title), (low, "low"), (high, "high"),
-                               (color, color_title)])  # fmt: skip
-    colour = {} if color is None else {"color": alt.Color(color, title=_legend(color, color_title))}
+    tips = tooltip(frame, [(y, y_title), (x, x_title), (low, "low"), (high, "high"),
+                           (color, color_title)])  # fmt: skip
+    colour = {} if color is None else {"color": alt.Color(color, title=legend(color, color_title))}
     rule = base.mark_rule(strokeWidth=2).encode(
-        y=y_enc, x=alt.X(low, type="quantitative", title=x_title), x2=high, tooltip=tooltip,
+        y=y_enc, x=alt.X(low, type="quantitative", title=x_title), x2=high, tooltip=tips,
         **colour,
     )  # fmt: skip
     point = base.mark_point(filled=True, size=70).encode(
-        y=y_enc, x=alt.X(**x_kw), tooltip=tooltip, **colour
+        y=y_enc, x=alt.X(**x_kw), tooltip=tips, **colour
     )
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 3], color="gray")
     return alt.layer(rule, point, zero.encode(x="zero:Q"))

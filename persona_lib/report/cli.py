@@ -1,4 +1,4 @@
-"""The ``persona`` command: render reports, validate a data file, simulate a world, features.
+"""The ``persona`` command: render reports, validate data, simulate or export a world, features.
 
 Heavy modules (papermill, the data layer) are imported inside each command so that
 ``persona --help`` stays fast and one command's missing dependency does not break the others.
@@ -20,7 +20,10 @@ __all__ = ["main", "parse_scalar"]
 
 PRESETS = ("smoke", "default", "large")  # listing order; the names come from the presets folder
 _EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
-TABLES = ("events", "titles", "artworks", "users", "billing", "notifications")
+TABLES = (
+    "events", "titles", "artworks", "users", "billing", "notifications",
+    "propensities", "assignments", "outcomes", "campaigns",
+)  # fmt: skip
 
 
 def parse_scalar(text: str) -> str | int | float | bool | None:
@@ -48,7 +51,8 @@ def parse_scalar(text: str) -> str | int | float | bool | None:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="persona", description="Render reports, validate a data file, simulate a world."
+        prog="persona",
+        description="Render reports, validate data, simulate or export a world, features.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -67,17 +71,34 @@ def _build_parser() -> argparse.ArgumentParser:
         help="extra notebook parameter (YAML scalar)",
     )
     run.add_argument("--notebooks", default=None, help="folder of NN_*.ipynb (default: notebooks)")
+    run.add_argument(
+        "--data", default=None, metavar="PATH",
+        help="folder of your own logs (validated first; passed as DATA to notebooks that take it)",
+    )  # fmt: skip
     run.add_argument("--hide-code", action="store_true", help="leave code cells out of reports")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
 
-    validate = commands.add_parser("validate", help="check a CSV or Parquet file against a schema")
-    validate.add_argument("path")
-    validate.add_argument("--table", choices=TABLES, required=True)
+    validate = commands.add_parser(
+        "validate", help="check a CSV or Parquet file, or a folder of logs, against the schema"
+    )
+    validate.add_argument("path", help="a file (with --table) or a folder of logs")
+    validate.add_argument("--table", choices=TABLES, help="the file's table")
 
     simulate = commands.add_parser("simulate", help="simulate (or load the cached) world")
     simulate.add_argument("--preset", required=True, help="smoke, default or large")
     simulate.add_argument("--seed", type=int, required=True)
     simulate.add_argument("--data-dir", default=None)
+
+    export = commands.add_parser(
+        "export", help="write a simulated world's logs (no truth) as a folder run --data reads"
+    )
+    export.add_argument("--preset", required=True, help="smoke, default or large")
+    export.add_argument("--seed", type=int, required=True)
+    export.add_argument("--out", required=True, help="logs folder: new, empty or an export")
+    export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    export.add_argument("--layout", choices=("files", "store"), default="files")
+    export.add_argument("--truth", default=None, metavar="DIR", help="folder for the truth")
+    export.add_argument("--data-dir", default=None, help="world cache (as persona simulate)")
 
     features = commands.add_parser(
         "features",
@@ -129,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = {name: parse_scalar(value) for name, value in args.parameter}
     try:
+        if args.data is not None and not Path(args.data).is_dir():
+            raise ValueError(f"--data {args.data}: no such folder")
         _check_preset(args.preset)
         paths = discover_notebooks(args.notebooks, args.only)
         if not paths:
@@ -144,6 +167,7 @@ def _run(args: argparse.Namespace) -> int:
             notebooks_dir=args.notebooks,
             hide_code=args.hide_code,
             progress=not args.no_progress,
+            data=args.data,
         )
     except ValueError as exc:
         print(f"persona run: {exc}", file=sys.stderr)
@@ -182,10 +206,29 @@ def _read_frame(path: Path, table: str):
     return load_table(path, table)
 
 
+def _validate_folder(path: Path) -> int:
+    from persona_lib.data import SchemaError, validate_folder
+
+    try:
+        summary = validate_folder(path)
+    except SchemaError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    tables = ", ".join(f"{t.table} {t.rows:,}" for t in summary.tables)
+    ignored = f"; ignored: {', '.join(summary.ignored)}" if summary.ignored else ""
+    print(f"ok: {path}: {tables}{ignored}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from persona_lib.data import SchemaError, validate
 
     path = Path(args.path)
+    if path.is_dir():
+        return _validate_folder(path)
+    if args.table is None and path.is_file():
+        print(f"persona validate: {path} is a file: name its table with --table", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"persona validate: no such file: {path}", file=sys.stderr)
         return 2
@@ -226,6 +269,29 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
     world = load_or_simulate(args.preset, random_state=args.seed, **kwargs)
     print(f"preset {args.preset}, seed {args.seed}: {_describe(world)}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    try:
+        _check_preset(args.preset)
+    except ValueError as exc:
+        print(f"persona export: {exc}", file=sys.stderr)
+        return 2
+    from persona_lib.sim import export_logs, load_or_simulate
+
+    kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
+    world = load_or_simulate(args.preset, random_state=args.seed, **kwargs)
+    try:
+        done = export_logs(
+            world, args.out, format=args.format, layout=args.layout, truth_out=args.truth
+        )
+    except (ValueError, FileExistsError) as exc:
+        print(f"persona export: {exc}", file=sys.stderr)
+        return 2
+    tables = ", ".join(f"{name} {t['rows']:,}" for name, t in done["tables"].items())
+    truth = f"; truth -> {args.truth}" if args.truth else ""
+    print(f"preset {args.preset}, seed {args.seed}: {tables} -> {args.out}{truth}")
     return 0
 
 
@@ -289,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _build_parser().parse_args(argv)
     command = {"run": _cmd_run, "validate": _cmd_validate, "simulate": _cmd_simulate,
-               "features": _cmd_features}  # fmt: skip
+               "export": _cmd_export, "features": _cmd_features}  # fmt: skip
     return command[args.command](args)
 
 

@@ -33,10 +33,13 @@ from typing import Any
 
 import nbformat
 
+from persona_lib.data.folder import validate_folder
 from persona_lib.data.io import write_json, write_text
 from persona_lib.report.export import export_html
 from persona_lib.report.index_page import index_html
 from persona_lib.report.metrics import metrics_path, read_metrics
+from persona_lib.report.needs import prune_notebook
+from persona_lib.report.parameters import parameter_defaults
 
 __all__ = ["NotebookResult", "RunInterrupted", "RunResult", "discover_notebooks", "run_notebooks"]
 
@@ -157,17 +160,29 @@ def discover_notebooks(
     return [p for p in paths if any(_matches(p, name) for name in only)]
 
 
-def _execute(path: Path, out_dir: Path, parameters: dict[str, Any], progress: bool) -> str | None:
-    """Execute one notebook into ``<out_dir>/<stem>.ipynb``; return the error text or None."""
+def _execute(
+    path: Path, out_dir: Path, parameters: dict[str, Any], progress: bool,
+    tables: tuple[str, ...] | None = None,
+) -> str | None:  # fmt: skip
+    """Execute one notebook into ``<out_dir>/<stem>.ipynb``; return the error text or None.
+
+    With `tables` (a run on a folder of logs) the notebook executed is `prune_notebook`'s: the
+    sections whose needs those tables do not meet are left out, each replaced by one line.
+    """
     import papermill
 
     target = out_dir / f"{path.stem}.ipynb"
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=f".{path.stem}.") as tmp:
         scratch = Path(tmp) / target.name
+        source = path
+        if tables is not None:
+            source = Path(tmp) / f"input-{path.name}"
+            pruned = prune_notebook(nbformat.read(path, as_version=4), tables)
+            source.write_text(nbformat.writes(pruned), encoding="utf-8")
         error = None
         try:
             papermill.execute_notebook(
-                str(path),
+                str(source),
                 str(scratch),
                 parameters=parameters,
                 kernel_name="python3",
@@ -201,13 +216,14 @@ def _remove_outputs(path: Path, out_dir: Path) -> None:
 
 
 def _run_one(
-    path: Path, out_dir: Path, parameters: dict[str, Any], hide_code: bool, progress: bool
-) -> NotebookResult:
-    """Execute, export and collect the metrics of one notebook."""
+    path: Path, out_dir: Path, parameters: dict[str, Any], hide_code: bool, progress: bool,
+    tables: tuple[str, ...] | None = None,
+) -> NotebookResult:  # fmt: skip
+    """Execute, export and collect the metrics of one notebook (`_execute` for `tables`)."""
     metrics_file, ipynb, html_file = _output_files(path, out_dir)
     _remove_outputs(path, out_dir)  # never show an earlier run's output as this run's
     start = time.perf_counter()
-    error = _execute(path, out_dir, parameters, progress)
+    error = _execute(path, out_dir, parameters, progress, tables)
     execute_s = time.perf_counter() - start
     html_path, export_s = None, 0.0
     if ipynb.exists():
@@ -261,8 +277,26 @@ def _git_commit(folder: Path) -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
+def _data_record(data: str | os.PathLike | None, preset: str, seed: int) -> dict[str, Any]:
+    """run.json's ``data``: the folder as given (never made absolute) and its tables' rows,
+    layout and SHA-256 (validating it: a `SchemaError` here comes before anything is written),
+    or the simulated world's preset and seed."""
+    if data is None:
+        return {"source": "simulated", "preset": preset, "seed": seed}
+    return {"source": "folder", "folder": os.fspath(data), **validate_folder(data).to_dict()}
+
+
+def _data_parameters(paths: list[Path], data: str | os.PathLike | None) -> dict[Path, dict]:
+    """``{"DATA": <absolute folder>}`` for each notebook whose parameters cell declares DATA."""
+    if data is None:
+        return {}
+    absolute = str(Path(data).resolve())
+    return {p: {"DATA": absolute} for p in paths if "DATA" in parameter_defaults(p)}
+
+
 def _run_record(
     base: dict[str, Any],
+    data: dict[str, Any],
     results: list[NotebookResult],
     unfinished: list[str],
     folder: Path,
@@ -274,6 +308,7 @@ def _run_record(
         "status": "interrupted" if unfinished else "complete",
         "complete": not unfinished,
         "unfinished": unfinished,
+        "data": data,
         "parameters": base,
         "seeds": {"SEED": base.get("SEED")},
         "started_at": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
@@ -334,6 +369,7 @@ def run_notebooks(
     notebooks_dir: str | os.PathLike | None = None,
     hide_code: bool = False,
     progress: bool = True,
+    data: str | os.PathLike | None = None,
 ) -> RunResult:
     """Execute the numbered notebooks and write their reports, ``index.html`` and ``run.json``.
 
@@ -355,6 +391,11 @@ def run_notebooks(
         Leave input cells out of the HTML reports.
     progress : bool, default True
         Show tqdm bars (notebooks, and cells within each notebook) on stderr.
+    data : path, optional
+        A folder of the team's own logs (`persona_lib.data.folder`), validated before anything
+        runs; its absolute path is passed as ``DATA`` to each notebook whose parameters cell
+        declares ``DATA``. ``run.json`` records it as given, with each table's rows, layout
+        and SHA-256; without it, ``data`` names the simulated preset and seed.
 
     Returns
     -------
@@ -364,7 +405,10 @@ def run_notebooks(
     Raises
     ------
     ValueError
-        If a name in `only` matches no notebook (before anything is written).
+        If a name in `only` matches no notebook, or `data` is given with a ``DATA`` parameter
+        (before anything is written).
+    SchemaError
+        If `data` is not a valid folder of logs (a `ValueError`; before anything is written).
     OSError
         If `out_dir` cannot be created or written (checked before the first notebook runs),
         or a report cannot be written; ``filename`` names the folder or file.
@@ -382,6 +426,10 @@ def run_notebooks(
 
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # kernels inherit it; implicit's ALS needs it
     paths = discover_notebooks(notebooks_dir, only)
+    if data is not None and "DATA" in (parameters or {}):
+        raise ValueError("DATA is set by --data (the data argument), not as a parameter")
+    data_record = _data_record(data, preset, seed)
+    data_parameters = _data_parameters(paths, data)
     out = Path(out_dir).resolve()
     _prepare_out_dir(out)
     base = {"PRESET": preset, "SEED": seed, "OUT_DIR": str(out), **(parameters or {})}
@@ -389,17 +437,20 @@ def run_notebooks(
     started, clock, results = time.time(), time.perf_counter(), []
     try:
         for path in tqdm(paths, desc="notebooks", unit="nb", disable=not progress):
-            results.append(_run_one(path, out, base, hide_code, progress))
+            parameters_of = {**base, **data_parameters.get(path, {})}
+            tables = tuple(data_record["tables"]) if path in data_parameters else None
+            results.append(_run_one(path, out, parameters_of, hide_code, progress, tables))
     except KeyboardInterrupt as exc:
         unfinished = paths[len(results) :]
         if unfinished:
             _remove_outputs(unfinished[0], out)  # the kernel may have written its metrics
         duration_s = time.perf_counter() - clock
-        run = _run_record(base, results, [p.stem for p in unfinished], folder, started, duration_s)
+        unfinished_names = [p.stem for p in unfinished]
+        run = _run_record(base, data_record, results, unfinished_names, folder, started, duration_s)
         run_json, _ = _write_reports(run, results, out)
         raise RunInterrupted(str(run_json)) from exc
     duration_s = time.perf_counter() - clock
-    run = _run_record(base, results, [], folder, started, duration_s)
+    run = _run_record(base, data_record, results, [], folder, started, duration_s)
     run_json, index = _write_reports(run, results, out)
     return RunResult(
         out_dir=str(out),

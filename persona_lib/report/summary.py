@@ -27,6 +27,7 @@ __all__ = [
     "TRUTH_MEANING",
     "Figure",
     "bottom_line",
+    "headline",
     "summary_html",
     "summary_table_rows",
 ]
@@ -180,6 +181,52 @@ def bottom_line(ran: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """
     sentences = (_sentence(fig, ran[fig.notebook]) for fig in BOTTOM_LINE if fig.notebook in ran)
     return [s for s in sentences if s is not None]
+
+
+def headline(notebook: str, metrics: Mapping[str, Any]) -> str:
+    """The takeaway of a notebook's headline figures: the sentences of its rows on the index.
+
+    Each figure of `FIGURES` that `notebook` records becomes its `estimate_sentence` (interval,
+    whether it excludes zero, where the simulator's truth lies); a figure without an interval
+    says why it has none.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's name as given to `record_metrics` (``"06_revenue_impact"``).
+    metrics : mapping
+        The figures it recorded.
+
+    Returns
+    -------
+    str
+        The sentences, or a sentence saying that none of its figures is on the index summary.
+
+    Examples
+    --------
+    >>> print(headline("06_revenue_impact", {"scaled_revenue_usd_per_year": 2.13e7,
+    ...     "scaled_revenue_ci_low_usd": -4.91e7, "scaled_revenue_ci_high_usd": 9.16e7}))
+    On the index: yearly revenue of the A/B test's effect, scaled to the member base: +21.3 M USD \
+(95 % CI -49.1 to +91.6 M USD); it cannot be told from zero.
+    """
+    figures = [fig for fig in FIGURES if fig.notebook == notebook]
+    sentences = []
+    for fig in figures:
+        if fig.unit == "text" or fig.key not in metrics:
+            continue
+        sentence = _sentence(fig, metrics)
+        if sentence is None:
+            continue
+        if fig.ci is None:
+            sentence = sentence[:-1] + f" ({fig.no_interval})."
+        sentences.append(sentence)
+    if not sentences:
+        return (
+            f"{len(metrics)} figures are recorded to the metrics file beside this report; none of "
+            "them is on the index summary."
+        )
+    first = sentences[0]
+    return "On the index: " + " ".join([first[:1].lower() + first[1:], *sentences[1:]])
 
 
 def _left_out(statuses: Mapping[str, str], ran: Mapping[str, Mapping[str, Any]]) -> str:

@@ -2,10 +2,11 @@
 
 A notebook never writes a verdict by hand: it passes its numbers here and prints the sentence.
 "A beats B" appears only when the paired interval of the difference excludes zero, otherwise "no
-detectable difference"; a model's score is stated as its share of the way from chance to the
-ceiling, not as a ratio of raw scores; missing numbers say "not available" instead of "nan".
-Every number goes through `fmt`, so sentences share fixed decimals per unit, thousands separators
-and never use scientific notation.
+detectable difference"; names are keys (the `Verdict`'s winner), printed through
+`persona_lib.report.labels.label` ("page_ease" reads "EASE page"); a model's score is stated as
+its share of the way from chance to the ceiling, not as a ratio of raw scores; missing numbers
+say "not available" instead of "nan". Every number goes through `fmt`, so sentences share fixed
+decimals per unit, thousands separators and never use scientific notation.
 
 Units understood by `fmt`: ``"pp"`` (percentage points, 2 decimals), ``"%"`` (1 decimal),
 ``"USD"`` (0 or 2 decimals, ``M``/``B`` above a million), ``"count"`` (integer), ``"hours"``
@@ -17,19 +18,16 @@ after a plain number (``"clicks / 1k"``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from statistics import NormalDist
 from typing import Any
 
+from persona_lib.report.labels import label
 from persona_lib.report.numbers import (
-    DIFF_UNIT,
     NOT_AVAILABLE,
     check_interval,
     fmt,
-    fmt_range,
     is_missing,
-    level_label,
     number,
     with_interval,
 )
@@ -38,13 +36,14 @@ __all__ = [
     "Verdict",
     "compare",
     "estimate_sentence",
-    "rank_sentence",
+    "lead_text",
     "share_above_chance",
     "share_of_ceiling",
+    "side_of_zero",
 ]
 
 
-def _side(low: float, high: float) -> int:
+def side_of_zero(low: float, high: float) -> int:
     """+1 if the interval lies above zero, -1 if below, 0 if it includes zero."""
     return 1 if low > 0 else -1 if high < 0 else 0
 
@@ -79,7 +78,9 @@ class Verdict:
         return asdict(self)
 
 
-def _lead(gain: tuple[float, float, float], unit: str, higher_is_better: bool, level: float) -> str:
+def lead_text(
+    gain: tuple[float, float, float], unit: str, higher_is_better: bool, level: float
+) -> str:
     """``" by +2.60 pp (95 % CI ...)"``: the winner's advantage, given as winner minus loser.
 
     For a lower-is-better metric the advantage is stated as a positive "lower by".
@@ -136,22 +137,24 @@ def compare(
         raise ValueError(f"compare needs two different names, got {name_a!r} twice")
     if is_missing(diff, ci_low, ci_high):
         return Verdict(
-            f"{name_a} against {name_b} on {metric}: {NOT_AVAILABLE} "
+            f"{label(name_a)} against {label(name_b)} on {metric}: {NOT_AVAILABLE} "
             "(the difference or its interval is missing)."
         )
     diff, ci_low, ci_high = float(diff), float(ci_low), float(ci_high)
-    side = _side(ci_low, ci_high)
+    side = side_of_zero(ci_low, ci_high)
+    shown_a, shown_b = label(name_a), label(name_b)
     if side == 0:
         both = with_interval(diff, ci_low, ci_high, unit, True, level, paren=False)
         return Verdict(
-            f"No detectable difference between {name_a} and {name_b} on {metric} "
-            f"({name_a} minus {name_b} {both})."
+            f"No detectable difference between {shown_a} and {shown_b} on {metric} "
+            f"({shown_a} minus {shown_b} {both})."
         )
     a_wins = (side > 0) == higher_is_better
-    winner, loser = (name_a, name_b) if a_wins else (name_b, name_a)
+    winner = name_a if a_wins else name_b
+    shown = (shown_a, shown_b) if a_wins else (shown_b, shown_a)
     gain = (diff, ci_low, ci_high) if a_wins else (-diff, -ci_high, -ci_low)
-    lead = _lead(gain, unit, higher_is_better, level)
-    return Verdict(f"{winner} beats {loser} on {metric}{lead}.", winner, True)
+    lead = lead_text(gain, unit, higher_is_better, level)
+    return Verdict(f"{shown[0]} beats {shown[1]} on {metric}{lead}.", winner, True)
 
 
 def _truth_clause(
@@ -308,141 +311,3 @@ simulator's ceiling."
         f"{name}: ({m} - {k}) / ({c} - {k}) = {fmt(100 * share, '%', decimals=0)} "
         f"of the way from chance to {ceiling_name}{where}."
     )
-
-
-def _order(values: Mapping[str, float | None], higher_is_better: bool) -> list[str]:
-    present = [k for k, v in values.items() if not is_missing(v)]
-    return sorted(present, key=lambda k: values[k], reverse=higher_is_better)
-
-
-def _listing(names: list[str], values: Mapping[str, float], unit: str) -> str:
-    """``"A 0.412, B 0.398 and C 0.301"`` with one number of decimals for all."""
-    numbers, suffix = fmt_range(tuple(values[n] for n in names), unit, signed=False)
-    items = [f"{n} {v}{suffix}" for n, v in zip(names, numbers, strict=True)]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def rank_sentence(
-    values: Mapping[str, float | None], unit: str = "", *, metric: str,
-    gaps: Mapping[str, tuple[float, float]] | None = None, higher_is_better: bool = True,
-    level: float = 95,
-) -> Verdict:  # fmt: skip
-    """Name the best entry only when its paired intervals against the others exclude zero.
-
-    Parameters
-    ----------
-    values : mapping of str to float
-        Each entry's value; missing ones are listed as not available.
-    unit : str
-        As in `fmt`.
-    metric : str
-        The metric's name in a sentence ("nDCG@10").
-    gaps : mapping of str to (low, high), optional
-        For entries other than the leader (the best value), the paired interval of the leader
-        minus that entry, in the unit of a difference (pp when `unit` is ``"%"``); it must hold
-        the runner-up. Entries without a gap are not compared; the point difference is read from
-        `values`. Without gaps no winner is named.
-    higher_is_better : bool
-        Direction of the metric.
-    level : float
-        Confidence level in percent.
-
-    Returns
-    -------
-    Verdict
-        The leader wins when every given gap excludes zero; otherwise the sentence names the
-        entries that cannot be told apart from it.
-
-    Raises
-    ------
-    ValueError
-        If `values` is empty, gaps hold the leader or miss the runner-up, an interval is
-        reversed, or an interval says an entry beats the leader (a sign error).
-
-    Examples
-    --------
-    >>> ndcg = {"EASE": 0.412, "ALS": 0.398, "popularity": 0.301}
-    >>> print(rank_sentence(ndcg, metric="nDCG@10", gaps={"ALS": (0.004, 0.024)}))
-    EASE ranks first on nDCG@10 with 0.412, ahead of the runner-up ALS (0.398) by +0.014 \
-(95 % CI +0.004 to +0.024).
-    >>> print(rank_sentence(ndcg, metric="nDCG@10", gaps={"ALS": (-0.003, 0.031)}))
-    The top 2 on nDCG@10 cannot be told apart: EASE 0.412 and ALS 0.398 (EASE minus ALS \
-+0.014, 95 % CI -0.003 to +0.031).
-    """
-    if not values:
-        raise ValueError("rank_sentence needs at least one value")
-    order = _order(values, higher_is_better)
-    absent = [k for k in values if k not in order]
-    note = f"; {NOT_AVAILABLE}: {', '.join(absent)}" if absent else ""
-    if not order:
-        return Verdict(f"{metric}: {NOT_AVAILABLE} for any entry.")
-    if len(order) == 1:
-        return Verdict(f"Only {_listing(order, values, unit)} has a value of {metric}{note}.")
-    if gaps is None:
-        direction = "higher" if higher_is_better else "lower"
-        return Verdict(
-            f"Ordered by {metric} ({direction} is better): {_listing(order, values, unit)}; "
-            f"without paired intervals no winner is named{note}."
-        )
-    tied = _tied(order, gaps, higher_is_better)
-    if len(tied) == 1:
-        return _leader_verdict(order, values, gaps, unit, metric, higher_is_better, level, note)
-    return Verdict(_tie_text(order, tied, values, gaps, unit, metric, level) + note + ".")
-
-
-def _tied(order: list[str], gaps: Mapping[str, tuple[float, float]], higher: bool) -> list[str]:
-    """The leader and every entry whose gap to it does not exclude zero in its favour."""
-    leader, runner_up = order[0], order[1]
-    if leader in gaps:
-        raise ValueError(f"gaps are the leader minus each other entry; got one for {leader!r}")
-    if runner_up not in gaps:
-        raise ValueError(f"gaps must hold the runner-up {runner_up!r}")
-    tied = [leader]
-    for name in order[1:]:
-        if name not in gaps:
-            continue
-        low, high = gaps[name]
-        check_interval(low, high)
-        side = 0 if is_missing(low, high) else _side(low, high)
-        if side == (-1 if higher else 1):
-            raise ValueError(
-                f"the gap for {name!r} says it beats the leader {leader!r}: gaps must be the "
-                "leader minus each entry"
-            )
-        if side == 0:
-            tied.append(name)
-    return tied
-
-
-def _leader_verdict(
-    order: list[str], values: Mapping[str, float], gaps: Mapping[str, tuple[float, float]],
-    unit: str, metric: str, higher: bool, level: float, note: str,
-) -> Verdict:  # fmt: skip
-    leader, runner_up = order[0], order[1]
-    diff = values[leader] - values[runner_up]
-    lead = _lead((diff, *gaps[runner_up]), DIFF_UNIT.get(unit, unit), higher, level)
-    text = (
-        f"{leader} ranks first on {metric} with {fmt(values[leader], unit)}, ahead of the "
-        f"runner-up {runner_up} ({fmt(values[runner_up], unit)}){lead}{note}."
-    )
-    return Verdict(text, leader, True)
-
-
-def _tie_text(
-    order: list[str], tied: list[str], values: Mapping[str, float],
-    gaps: Mapping[str, tuple[float, float]], unit: str, metric: str, level: float,
-) -> str:  # fmt: skip
-    leader = order[0]
-    if tied == order[: len(tied)]:
-        head = f"The top {len(tied)} on {metric} cannot be told apart"
-    else:
-        head = f"{', '.join(tied[:-1])} and {tied[-1]} cannot be told apart on {metric}"
-    if len(tied) > 2:
-        return (
-            f"{head}: {_listing(tied, values, unit)}; none of their paired {level_label(level)}s "
-            f"against {leader} excludes zero"
-        )
-    other = tied[1]
-    diff = values[leader] - values[other]
-    both = with_interval(diff, *gaps[other], DIFF_UNIT.get(unit, unit), True, level, False)
-    return f"{head}: {_listing(tied, values, unit)} ({leader} minus {other} {both})"

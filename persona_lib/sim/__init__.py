@@ -1,6 +1,7 @@
 """The simulated streaming service: members, titles and artworks with latent tastes, sessions on a
 homepage served by a policy, plays, billing and churn, pushes; its truth beside its logs; the world
 cache and the day-partitioned event store. `sim.sales` simulates sales campaigns on a world.
+`export_logs` writes a world's logs (without the truth) as a folder that `data.load_logs` reads.
 
 Above `models` on purpose: nothing that learns from logs can import the simulator or its truth.
 """
@@ -29,6 +30,9 @@ __all__ = [
     "WEEKDAY",
     "World",
     "ensure_store",
+    "export_logs",
+    "open_engine",
+    "open_world",
     "load_or_simulate",
     "load_preset",
     "load_world",
@@ -43,3 +47,17 @@ __all__ = [
     "store_matches",
     "write_world_to_store",
 ]
+
+
+def __getattr__(name: str):
+    """`export_logs`, `open_engine` and `open_world` on first use: they are kept out of the
+    simulator's import closure, so they stay out of the code hash that keys the world cache."""
+    if name == "export_logs":
+        from persona_lib.sim.export import export_logs
+
+        return export_logs
+    if name in ("open_engine", "open_world"):
+        from persona_lib.sim import source
+
+        return getattr(source, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -286,6 +286,48 @@ def write_world_to_store(world: World, root: str | os.PathLike) -> Path:
     return root
 
 
+def logs_store_matches(root: str | os.PathLike, key: dict) -> bool:
+    """True when ``root`` holds the store `write_logs_to_store` wrote for the same `key`."""
+    manifest = Path(root) / MANIFEST
+    if not manifest.is_file():
+        return False
+    return json.loads(manifest.read_text(encoding="utf-8")).get("logs") == key
+
+
+def write_logs_to_store(
+    tables: dict[str, pd.DataFrame], root: str | os.PathLike, key: dict
+) -> Path:
+    """Write validated logs (no truth) in the store layout, so SQL engines read them.
+
+    ``events`` (and ``propensities``, when given) are partitioned by the UTC date of each event;
+    the other tables of `SMALL_TABLES` present become one Parquet file each. `key` (the logs'
+    file hashes) goes to the manifest, so `logs_store_matches` reuses the store only for the
+    same logs. Written atomically.
+    """
+    root = Path(root)
+    events = tables["events"]
+    date = events["ts"].to_numpy().astype("datetime64[ms]").astype(np.int64) // DAY_MS
+    pscore = tables.get("propensities")
+    if pscore is not None:
+        where = pd.Series(date, index=events["event_id"].to_numpy())
+        pscore_date = where.reindex(pscore["event_id"].to_numpy()).to_numpy()
+    with _atomic_directory(root) as tmp:
+        for d in np.unique(date):
+            name = _date_name(int(d))
+            _write_arrow(
+                events[date == d].reset_index(drop=True), tmp / "events" / f"day={name}" / PART_FILE
+            )
+            if pscore is not None:
+                day = pscore[pscore_date == d].reset_index(drop=True)
+                _write_arrow(day, tmp / "propensities" / f"day={name}" / PART_FILE)
+        small = {n: tables[n] for n in SMALL_TABLES if tables.get(n) is not None}
+        rows, _ = _write_small(tmp, small, {})
+        rows["events"] = len(events)
+        write_json({"format": STORE_FORMAT, "n_events": len(events), "rows": rows, "logs": key},
+                   tmp / MANIFEST)  # fmt: skip
+    return root
+
+
 # --- reading ---------------------------------------------------------------------------------
 def read_manifest(root: str | os.PathLike) -> dict:
     """The store's manifest (format, config, code, n_events, days, row counts)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -153,10 +153,15 @@ class World:
     propensities: pd.DataFrame  # event_id, pscore of every impression (the policy's log)
     truth: Truth
     code: dict[str, Any] = field(default_factory=_running_code, repr=False, compare=False)
+    has_truth: ClassVar[bool] = True  # logs (`persona_lib.data.Logs`) say False
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in LOG_TABLES}
+
+    def require(self, *tables: str, who: str = "this analysis") -> World:
+        """A simulated world holds every log table: self (the counterpart of `Logs.require`)."""
+        return self
 
 
 def save_world(world: World, directory: str | os.PathLike) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from persona_lib.evaluation.truth_checks import min_covering, z_to_truth
+from persona_lib.report.labels import label
 from persona_lib.report.runner import discover_notebooks, run_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,6 +162,7 @@ def _assert_sentences_follow_metrics(notebook: Path, m: dict) -> None:
     for where, metric, expected, leader, runner_up, ci_low, significant in checks:
         assert leader == expected, f"{where}: recorded leader {leader}, best value {expected}"
         assert significant == (ci_low > 0), where
+        leader, runner_up = label(leader), label(runner_up)  # sentences print keys as words
         named = f"{leader} ranks first on {metric}"
         tie = re.search(rf"(The top \d+ on {re.escape(metric)} cannot be told apart|"
                         rf"cannot be told apart on {re.escape(metric)}):", text)  # fmt: skip

@@ -2,7 +2,8 @@
 Kaplan-Meier survival, the discrete-time hazard model and uplift learners.
 """
 
-from persona_lib.models.retention.churn import ChurnModel
+from persona_lib.models.retention.capacity import CapacitySearch, MarginCalibrator
+from persona_lib.models.retention.churn import CalibratedClassifier, ChurnConfig, ChurnModel
 from persona_lib.models.retention.completion import (
     COMPLETION_FEATURES,
     LABEL,
@@ -32,11 +33,15 @@ from persona_lib.models.retention.uplift import (
 __all__ = [
     "BoosterParams",
     "COMPLETION_FEATURES",
+    "CalibratedClassifier",
+    "CapacitySearch",
+    "ChurnConfig",
     "ChurnModel",
     "ClassTransformation",
     "CompletionModel",
     "DiscreteTimeHazard",
     "LABEL",
+    "MarginCalibrator",
     "PlayHistory",
     "SendHourModel",
     "SurvivalCurve",

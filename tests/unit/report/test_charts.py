@@ -229,3 +229,18 @@ def test_scatter_colours_points_instead_of_labels():
     assert spec["layer"][0]["encoding"]["color"] == {"field": "model", "title": "Model",
                                                      "type": "nominal"}  # fmt: skip
     assert "Model" in [t["title"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+
+
+def test_category_keys_read_as_words_and_the_sort_follows():
+    frame = pd.DataFrame({"policy": ["page_als", "page_ease"], "lift": [9.7, 8.2],
+                          "lo": [8.5, 7.1], "hi": [10.8, 9.3]})  # fmt: skip
+    spec = bar_chart(frame, "policy", "lift", "Lift", "Page", "Lift (%)", low="lo", high="hi",
+                     sort=["page_ease", "page_als"]).to_dict()  # fmt: skip
+    values = [row["policy"] for row in spec["datasets"][next(iter(spec["datasets"]))]]
+    assert values == ["ALS page", "EASE page"]
+    assert spec["layer"][0]["encoding"]["x"]["sort"] == ["EASE page", "ALS page"]
+    assert list(frame["policy"]) == ["page_als", "page_ease"]  # the caller's frame is untouched
+    numbers = bar_chart(pd.DataFrame({"k": [1, 2], "v": [3, 4]}), "k", "v", "T", "K", "V (count)")
+    assert [
+        r["k"] for r in numbers.to_dict()["datasets"][next(iter(numbers.to_dict()["datasets"]))]
+    ] == [1, 2]

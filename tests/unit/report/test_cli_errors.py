@@ -233,7 +233,7 @@ def fake_result(name):
 def fake_run_one(interrupt_at=None):
     """A `_run_one` that writes a report, or raises Ctrl-C at notebook `interrupt_at`."""
 
-    def run_one(path, out_dir, parameters, hide_code, progress):
+    def run_one(path, out_dir, parameters, hide_code, progress, tables=None):
         if path.stem == interrupt_at:
             (out_dir / f"{path.stem}.metrics.json").write_text("{}")  # the kernel got this far
             raise KeyboardInterrupt

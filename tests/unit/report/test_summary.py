@@ -8,8 +8,10 @@ import pytest
 from persona_lib.report.summary import (
     BOTTOM_LINE,
     FIGURES,
+    NO_INTERVAL,
     TRUTH_MEANING,
     bottom_line,
+    headline,
     summary_html,
     summary_table_rows,
 )
@@ -147,3 +149,31 @@ def test_strings_are_escaped():
 def test_every_figure_names_an_existing_notebook(fig):
     notebooks_dir = Path(__file__).parents[3] / "notebooks"
     assert (notebooks_dir / f"{fig.notebook}.ipynb").exists()
+
+
+def test_headline_states_each_index_figure_of_the_notebook():
+    text = headline("07_sales_conversions", {
+        "upsell_top_upgrades_per_1k": 12.0, "upsell_top_upgrades_ci_low": 9.0,
+        "upsell_top_upgrades_ci_high": 15.0, "truth_upsell_top_upgrades_per_1k": 16.0,
+        "personalization_vs_baselines_per_1k_members_usd": 50.0,
+        "personalization_vs_baselines_ci_low": -10.0, "personalization_vs_baselines_ci_high": 110.0,
+    })  # fmt: skip
+    assert text.startswith("On the index: plan upgrades per 1,000 eligible members")
+    assert "the interval excludes zero" in text and "lies outside the interval" in text
+    assert "it cannot be told from zero" in text
+    flipped = headline("07_sales_conversions", {
+        "upsell_top_upgrades_per_1k": 12.0, "upsell_top_upgrades_ci_low": -1.0,
+        "upsell_top_upgrades_ci_high": 25.0, "truth_upsell_top_upgrades_per_1k": 16.0,
+    })  # fmt: skip
+    assert "cannot be told from zero" in flipped and "lies inside the interval" in flipped
+
+
+def test_headline_of_a_figure_without_interval_says_why():
+    text = headline(
+        "04_churn_retention", {"monthly_churn_pct": 2.41, "truth_monthly_churn_pct": 2.4}
+    )
+    assert "interval not available" in text and NO_INTERVAL in text
+    assert headline("99_other", {"a": 1, "b": 2}) == (
+        "2 figures are recorded to the metrics file beside this report; none of them is on the "
+        "index summary."
+    )

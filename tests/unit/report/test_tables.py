@@ -24,7 +24,7 @@ NAN = float("nan")
         ("n_members", "members"),
         ("roc_auc", "ROC AUC"),
         ("p_value", "p-value"),
-        ("page_als", "page ALS"),
+        ("page_als", "ALS page"),
         ("Already words", "Already words"),
         ("pct", "pct"),
         (3, "3"),

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from persona_lib.report.numbers import fmt, fmt_interval, number, significant_decimals
+from persona_lib.report.rankings import rank_sentence
 from persona_lib.report.verdicts import (
     Verdict,
     compare,
     estimate_sentence,
-    rank_sentence,
     share_above_chance,
     share_of_ceiling,
 )
@@ -362,3 +362,22 @@ def test_no_sentence_prints_nan_or_scientific_notation():
     for text in texts:
         assert not SCIENTIFIC.search(text), text
         assert "nan" not in text.lower(), text
+
+
+def test_sentences_print_labels_and_the_winner_stays_the_key():
+    won = compare("page_ease", "page_als", 0.5, 0.2, 0.8, "pp", metric="play rate")
+    assert won.winner == "page_ease"
+    assert won.text.startswith("EASE page beats ALS page on play rate")
+    assert "page_" not in compare("page_ease", "page_als", 0.5, -0.2, 0.8, "pp", metric="x").text
+    ranked = rank_sentence(
+        {"two_stage_ranker": 0.383, "trending_7d": 0.379}, metric="nDCG@10",
+        gaps={"trending_7d": (0.0014, 0.0060)},
+    )  # fmt: skip
+    assert ranked.winner == "two_stage_ranker"
+    assert ranked.text.startswith("two-stage ranker ranks first")
+    assert "trending (7 days)" in ranked.text and "_" not in ranked.text
+    tied = rank_sentence(
+        {"page_als": 9.7, "page_popularity": 9.4, "page_ease": 8.2}, "%", metric="lift",
+        gaps={"page_popularity": (-0.3, 0.8), "page_ease": (-0.1, 3.0)},
+    )  # fmt: skip
+    assert tied.winner is None and "_" not in tied.text

@@ -1,0 +1,374 @@
+"""Tuning recommenders on validation folds carved from the training rows, under a time budget.
+
+`tune_recommenders` scores settings of each model family (`tuning_space.recommender_grids`,
+grids scaled to the data) by nDCG@k on validation folds (`tuning_space.validation_folds`): a
+setting's score is the mean over folds of the nDCG@k of a model fitted on the fold's rows,
+recommending unseen titles to the fold's validation members. Units of work (one setting scored
+on every fold) run in this stated order:
+
+1. ``first``: each family's middle grid point, families in `FAMILY_ORDER`;
+2. ``grid``: the rest of each family's grid, in grid order, families ordered by their
+   ``first`` score (best first, so a short budget goes to the promising ones);
+3. ``edge``, families in the same order: a numeric setting chosen at its grid's edge is
+   pushed one geometric step further (``edge^2 / neighbour``) and kept while the score
+   rises, at most ``EDGE_STEPS`` times (`extend_edges`);
+4. ``blend``: the best model of each of the three strongest kinds (popularity, autoencoder,
+   neighbourhood, factorization), strongest first with weight 1, the others weighted from
+   ``BLEND_WEIGHTS`` by `BlendRecommender.fit_weights` on each fold (mean over folds), a
+   weight chosen at the top of its list pushed outwards like step 3.
+
+Time budget: a unit starts only if the seconds spent so far plus its expected seconds (the last
+measured unit of the same family; for the blend, the sum of its members') stay within
+``budget_seconds``; the very first unit always runs, so there is always a choice. What did not
+start is listed in ``Tuning.skipped``. A unit of a family not yet measured counts as free, so
+the budget can be overrun by one such unit.
+
+Choice: the setting with the highest fold mean (ties: the earlier). The blend replaces it only
+when its fold mean is higher *and* the 95 % interval (mean +- 1.96 se) of the per-(fold, member)
+differences lies above zero; its weights were fitted on these folds, so the check is
+optimistic, never pessimistic. Scores are deterministic for a given ``random_state`` and set of
+units; with a finite budget, which units run depends on the machine's speed
+(``budget_seconds=None`` runs everything).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from persona_lib.evaluation.ranking import ndcg_at_k, ndcg_per_member
+from persona_lib.evaluation.tuning_space import (
+    DEFAULT_MEMORY_BYTES,
+    KIND,
+    CandidateGrid,
+    DataScale,
+    Fold,
+    extend_edges,
+    recommender_grids,
+    validation_folds,
+)
+from persona_lib.models.recommenders import BlendRecommender, as_interactions
+
+BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+DEFAULT_BUDGET_SECONDS = 20.0
+
+
+def fold_scores(make_model: Callable[[], object], folds: Sequence, n_users: int, n_titles: int,
+                titles=None, k: int = 10) -> list[pd.Series]:  # fmt: skip
+    """Per-member nDCG@k on each fold of ``make_model()`` fitted on that fold's rows.
+
+    ``folds`` holds `Fold` objects or ``(fit, truth)`` pairs; the model recommends the ``k``
+    best unseen titles to every member of ``truth``. The mean of a fold's series is its
+    `ndcg_at_k`.
+    """
+    out = []
+    for fold in folds:
+        fit, truth = (fold.fit, fold.truth) if isinstance(fold, Fold) else fold
+        model = make_model().fit(fit, n_users, n_titles, titles=titles)
+        rec = model.recommend(np.unique(truth["user_id"].to_numpy()), k=k)
+        out.append(ndcg_per_member(truth, rec, k=k))
+    return out
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The outcome of `tune_recommenders`.
+
+    Attributes
+    ----------
+    chosen : str
+        The chosen family (e.g. ``"ease"``) or ``"blend"``.
+    params : dict
+        Its settings; for a blend ``{"members": {name: params}, "weights": {name: w}}``.
+    scores : DataFrame
+        Every unit scored: ``candidate, stage, params, fold_mean, fold_sd, fold_scores,
+        seconds`` (fold_mean: validation nDCG@k; fold_sd: standard deviation over folds).
+    best : dict
+        Family -> ``{"params", "fold_mean"}`` of its best setting.
+    grids : dict
+        Family -> `CandidateGrid` (to rebuild any tuned family with `make`).
+    weights : dict or None
+        The blend weights when a blend was chosen.
+    skipped : DataFrame
+        ``candidate, stage, params, reason`` of what was not scored (budget, size limit).
+    elapsed_seconds, budget_seconds : float (budget None: no limit).
+    scale : DataScale of the training rows; folds : how the folds were carved; k : list length.
+    blend_check : dict
+        The blend tried (``params``, ``fold_mean``), its paired difference from the best single
+        family (``vs``, ``diff``, ``ci95``) and whether it was ``chosen``; empty if not tried.
+    """
+
+    chosen: str
+    params: dict
+    scores: pd.DataFrame
+    best: dict
+    grids: dict
+    weights: dict | None
+    skipped: pd.DataFrame
+    elapsed_seconds: float
+    budget_seconds: float | None
+    scale: DataScale
+    folds: str
+    k: int = 10
+    blend_check: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.chosen != "blend" and self.chosen not in self.best:
+            raise ValueError(f"chosen {self.chosen!r} is not a tuned family")
+        if (self.chosen == "blend") != (self.weights is not None):
+            raise ValueError("weights are given exactly when a blend is chosen")
+
+    def make(self, name: str | None = None):
+        """An unfitted model: the chosen one (default), a tuned family, or ``"blend"`` (the
+        blend tried, whether chosen or not). A candidate family the budget left unscored gets
+        its grid's middle point (it is listed in ``skipped``)."""
+        name = self.chosen if name is None else name
+        if name == "blend":
+            if "params" not in self.blend_check:
+                raise ValueError("no blend was tried")
+            params = self.blend_check["params"]
+            members = {m: self.grids[m].make(p) for m, p in params["members"].items()}
+            return BlendRecommender(members, weights=params["weights"])
+        if name in self.best:
+            return self.grids[name].make(self.best[name]["params"])
+        if name in self.grids:
+            return self.grids[name].make(self.grids[name].center())
+        raise ValueError(f"{name!r} is not a candidate; candidates: {sorted(self.grids)}")
+
+    def refit(self, interactions, n_users=None, n_titles=None, titles=None):
+        """The chosen model fitted on all the training rows (``Recommender.fit`` arguments)."""
+        return self.make().fit(interactions, n_users, n_titles, titles=titles)
+
+    def to_dict(self) -> dict:
+        scores = self.scores.assign(params=self.scores["params"].map(_json_params))
+        return {"chosen": self.chosen, "params": _json_params(self.params),
+                "weights": self.weights, "best": {n: {**b, "params": _json_params(b["params"])}
+                                                  for n, b in self.best.items()},
+                "scores": [{key: None if isinstance(v, float) and np.isnan(v) else v
+                            for key, v in row.items()} for row in scores.to_dict("records")],
+                "skipped": self.skipped.assign(
+                    params=self.skipped["params"].map(_json_params)).to_dict("records"),
+                "elapsed_seconds": round(self.elapsed_seconds, 3),
+                "budget_seconds": self.budget_seconds, "scale": self.scale.to_dict(),
+                "folds": self.folds, "k": self.k,
+                "blend_check": _json_params(self.blend_check)}  # fmt: skip
+
+
+def _json_params(params):
+    if isinstance(params, dict):
+        return {str(key): _json_params(value) for key, value in params.items()}
+    if isinstance(params, np.generic):
+        return params.item()
+    return params
+
+
+class _Search:
+    """The state of one tuning run: the clock, the scored rows, each family's best."""
+
+    def __init__(self, grids: dict[str, CandidateGrid], folds: list[Fold], shape, k, budget):
+        self.grids, self.folds, self.shape, self.k, self.budget = grids, folds, shape, k, budget
+        self.start = time.perf_counter()
+        self.rows, self.skipped, self.best, self.cost = [], [], {}, {}
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def affordable(self, expected: float) -> bool:
+        if self.budget is None or not self.rows:
+            return True
+        return self.elapsed() + expected <= self.budget
+
+    def skip(self, name, stage, params, reason="time budget spent") -> None:
+        self.skipped.append({"candidate": name, "stage": stage, "params": params,
+                             "reason": reason})  # fmt: skip
+
+    def record(self, name, stage, params, per_fold, seconds) -> float:
+        means = [float(s.mean()) if len(s) else 0.0 for s in per_fold]
+        mean = round(float(np.mean(means)), 6)
+        sd = round(float(np.std(means, ddof=1)), 6) if len(means) > 1 else 0.0
+        self.rows.append({"candidate": name, "stage": stage, "params": params, "fold_mean": mean,
+                          "fold_sd": sd, "fold_scores": [round(m, 6) for m in means],
+                          "seconds": round(seconds, 3)})  # fmt: skip
+        return mean
+
+    def score(self, name: str, params: dict, stage: str) -> float | None:
+        """Validation score of one setting, or None when the budget does not allow it."""
+        if not self.affordable(self.cost.get(name, 0.0)):
+            self.skip(name, stage, params)
+            return None
+        began = time.perf_counter()
+        per_fold = fold_scores(lambda: self.grids[name].make(params), self.folds, *self.shape,
+                               k=self.k)  # fmt: skip
+        self.cost[name] = time.perf_counter() - began
+        mean = self.record(name, stage, params, per_fold, self.cost[name])
+        if name not in self.best or mean > self.best[name]["fold_mean"]:
+            self.best[name] = {"params": params, "fold_mean": mean,
+                               "per_member": pd.concat(per_fold, ignore_index=True)}  # fmt: skip
+        return mean
+
+    def search_grids(self) -> None:
+        centers = {name: grid.center() for name, grid in self.grids.items()}
+        for name in self.grids:
+            self.score(name, centers[name], "first")
+        first = {n: self.best[n]["fold_mean"] for n in self.best}
+        ranked = sorted(first, key=lambda n: -first[n])  # stable: family order breaks ties
+        ranked += [n for n in self.grids if n not in first]
+        for name in ranked:
+            for point in self.grids[name].points():
+                if point != centers[name]:
+                    self.score(name, point, "grid")
+        for name in ranked:
+            if name in self.best:
+                best = self.best[name]
+                extend_edges(dict(self.grids[name].grid), best["params"], best["fold_mean"],
+                             partial(self.score, name, stage="edge"))  # fmt: skip
+
+
+def _blend_members(best: dict) -> list[str]:
+    """The best family of each kind, strongest first, at most three."""
+    members, kinds = [], set()
+    for name in sorted(best, key=lambda n: -best[n]["fold_mean"]):  # stable: family order
+        if KIND[name] not in kinds:
+            members.append(name)
+            kinds.add(KIND[name])
+    return members[:3]
+
+
+def _search_blend(search: _Search) -> dict | None:
+    """Step 4 of the module docstring on a finished `_Search`; None when it is not run."""
+    names = _blend_members(search.best)
+    if len(names) < 2:
+        search.skip("blend", "blend", {"members": names}, "fewer than two kinds of model tuned")
+        return None
+    grid = {m: [1.0] if i == 0 else list(BLEND_WEIGHTS) for i, m in enumerate(names)}
+    members = {m: search.grids[m].make(search.best[m]["params"]) for m in names}
+    if not search.affordable(sum(search.cost.get(m, 0.0) for m in names)):
+        search.skip("blend", "blend", {"members": names})
+        return None
+    began, metric = time.perf_counter(), partial(ndcg_at_k, k=search.k)
+    blends = [BlendRecommender(members).fit(f.fit, *search.shape) for f in search.folds]
+
+    def table(weights: dict) -> pd.DataFrame:
+        tables = [pd.DataFrame(b.fit_weights(f.truth, weights, metric, k=search.k).weight_scores_)
+                  for b, f in zip(blends, search.folds, strict=True)]  # fmt: skip
+        return pd.concat(tables).groupby(names, sort=False)["metric"].agg(["mean", "std"])
+
+    scored = table(grid)
+    for weights, row in scored.iterrows():
+        search.rows.append({"candidate": "blend", "stage": "blend",
+                            "params": dict(zip(names, map(float, weights), strict=True)),
+                            "fold_mean": round(float(row["mean"]), 6),
+                            "fold_sd": round(0.0 if np.isnan(row["std"]) else row["std"], 6),
+                            "fold_scores": [], "seconds": 0.0})  # fmt: skip
+    first = int(scored["mean"].to_numpy().argmax())
+    weights = dict(zip(names, map(float, scored.index[first]), strict=True))
+    weights, mean, extra = extend_edges(grid, weights, round(float(scored["mean"].iloc[first]), 6),
+                                        lambda w: round(float(table({m: [w[m]] for m in names})
+                                                        ["mean"].iloc[0]), 6))  # fmt: skip
+    for row in extra:
+        search.rows.append({"candidate": "blend", "stage": "edge",
+                            "params": {m: row[m] for m in names},
+                            "fold_mean": row["valid_ndcg_at_10"], "fold_sd": float("nan"),
+                            "fold_scores": [], "seconds": 0.0})  # fmt: skip
+    per_member = []
+    for blend, fold in zip(blends, search.folds, strict=True):
+        blend.weights_ = dict(weights)
+        rec = blend.recommend(np.unique(fold.truth["user_id"].to_numpy()), k=search.k)
+        per_member.append(ndcg_per_member(fold.truth, rec, k=search.k))
+    search.rows[-1]["seconds"] = round(time.perf_counter() - began, 3)
+    params = {"members": {m: search.best[m]["params"] for m in names}, "weights": weights}
+    return {"params": params, "fold_mean": mean,
+            "per_member": pd.concat(per_member, ignore_index=True)}  # fmt: skip
+
+
+def paired_check(better: pd.Series, baseline: pd.Series) -> dict:
+    """Mean and 95 % interval (mean +- 1.96 sd / sqrt(n)) of paired differences."""
+    diff = better.to_numpy(np.float64) - baseline.to_numpy(np.float64)
+    half = 1.96 * diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else np.inf
+    mean = float(diff.mean())
+    low, high = round(float(mean - half), 6), round(float(mean + half), 6)
+    return {"diff": round(mean, 6), "ci95": [low, high]}
+
+
+def tune_recommenders(
+    interactions: pd.DataFrame, n_users: int | None = None, n_titles: int | None = None, *,
+    titles: pd.DataFrame | None = None, folds: str = "stratified", n_folds: int = 2,
+    ratio: float = 0.75, valid_days: float = 7.0, families: Sequence[str] | None = None,
+    budget_seconds: float | None = DEFAULT_BUDGET_SECONDS, k: int = 10, blend: bool = True,
+    memory_bytes: float = DEFAULT_MEMORY_BYTES, random_state: int = 0,
+) -> Tuning:  # fmt: skip
+    """Choose a recommender and its settings on validation folds of the training rows.
+
+    Parameters
+    ----------
+    interactions : the training rows only: ``user_id, title_id[, weight][, ts]`` or an events
+        log (with ``titles``; turned into confidence weights per fold). Never the test rows.
+    n_users, n_titles : shape of the member x title matrix (default: one past the largest id).
+    titles : the titles table, needed for an events log.
+    folds, n_folds, ratio, valid_days : how validation folds are carved (`validation_folds`):
+        ``"stratified"`` by title (ratings tables) or ``"temporal"`` (events logs).
+    families : model families to try (default `FAMILY_ORDER`); dense ones whose ``n x n``
+        arrays exceed ``memory_bytes`` are left out and listed in ``skipped``.
+    budget_seconds : seconds for the whole search, fold carving included; None: no limit.
+    k : list length of the validation nDCG@k.
+    blend : also try a blend of the tuned families (module docstring, step 4).
+    random_state : seeds the stratified folds (``random_state + 1 + i``) and ALS/BPR.
+
+    Returns
+    -------
+    Tuning
+
+    Examples
+    --------
+    >>> tuning = tune_recommenders(train, n_users, n_titles, budget_seconds=60)  # doctest: +SKIP
+    >>> model = tuning.refit(train, n_users, n_titles)  # doctest: +SKIP
+    """
+    if budget_seconds is not None and not budget_seconds >= 0:
+        raise ValueError(f"budget_seconds must be >= 0 or None, got {budget_seconds!r}")
+    start = time.perf_counter()
+    matrix = as_interactions(interactions, n_users, n_titles, titles)
+    shape, scale = matrix.shape, DataScale.from_matrix(matrix)
+    grids, excluded = recommender_grids(scale, families, memory_bytes, random_state)
+    if not grids:
+        raise ValueError(f"no family can be tuned: {excluded}")
+    carved = validation_folds(interactions, folds, n_folds, ratio, valid_days, random_state,
+                              prepare=partial(as_interactions, n_users=shape[0],
+                                              n_titles=shape[1], titles=titles))  # fmt: skip
+    search = _Search(grids, carved, shape, k, budget_seconds)
+    search.start = start
+    for name, reason in excluded.items():
+        search.skip(name, "first", {}, reason)
+    search.search_grids()
+    chosen = max(search.best, key=lambda n: search.best[n]["fold_mean"])  # first of ties
+    params, weights, check = search.best[chosen]["params"], None, {}
+    tried = _search_blend(search) if blend else None
+    if tried is not None:
+        paired = paired_check(tried["per_member"], search.best[chosen]["per_member"])
+        check = {"params": tried["params"], "fold_mean": float(tried["fold_mean"]), "vs": chosen,
+                 **paired}  # fmt: skip
+        check["chosen"] = bool(tried["fold_mean"] > search.best[chosen]["fold_mean"]
+                               and check["ci95"][0] > 0)  # fmt: skip
+        if check["chosen"]:
+            chosen, params, weights = "blend", tried["params"], tried["params"]["weights"]
+    columns = ["candidate", "stage", "params", "reason"]
+    return Tuning(
+        chosen=chosen, params=params, scores=pd.DataFrame(search.rows),
+        best={n: {"params": b["params"], "fold_mean": b["fold_mean"]}
+              for n, b in search.best.items()},
+        grids=grids, weights=weights, skipped=pd.DataFrame(search.skipped, columns=columns),
+        elapsed_seconds=time.perf_counter() - start, budget_seconds=budget_seconds,
+        scale=scale, folds=_describe(folds, n_folds, ratio, valid_days, random_state), k=k,
+        blend_check=check,
+    )  # fmt: skip
+
+
+def _describe(folds: str, n_folds: int, ratio: float, valid_days: float, seed: int) -> str:
+    if folds == "stratified":
+        seeds = [seed + 1 + i for i in range(n_folds)]
+        return f"stratified_split(train, {ratio}, by='title_id'), seeds {seeds}"
+    return f"{n_folds} temporal windows of {valid_days} days at the end of the training rows"

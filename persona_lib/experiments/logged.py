@@ -1,0 +1,300 @@
+"""Outcomes of a logged experiment, computed from the event log around each member's assignment.
+
+Each assigned member ``u`` has an assignment time ``a_u`` and a window length ``W``. Events with
+``a_u <= ts < a_u + W`` are the *post* period (outcomes) and events with ``a_u - W <= ts < a_u``
+the *pre* period (covariates), so the split falls exactly at ``a_u`` and both periods are equally
+long. Per period:
+
+- ``hours``: ``sum(watch_s) / 3600`` over the member's plays that *started* in the period; a
+  play is a ``play_start`` closed by its ``play_stop`` (`persona_lib.signals.engagement.
+  start_watch_s`), so a play that starts before ``a_u`` counts wholly in the pre period, and a
+  play without a stop counts 0 hours;
+- ``plays``: ``play_start`` events;
+- ``active_days``: 24-hour blocks counted from ``a_u`` (``floor((ts - a_u) / 1 day)``) holding
+  at least one event of any type, at most ``ceil(W / 1 day)``;
+- ``played``: ``plays > 0``.
+
+With the billing log, over the post period (``period_start`` in ``[a_u, a_u + W)``): ``renewals``
+(renewed, churned or payment_failed rows), ``lost`` (churned or payment_failed) and ``churned``
+(``lost > 0``). Pre-period columns are prefixed ``pre_``; they are measured before assignment, so
+they are valid CUPED covariates (Deng, Xu, Kohavi & Walker 2013). A pre period that starts
+before the log does is measured over the part the log holds; that weakens the covariate but
+keeps the CUPED estimate unbiased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from persona_lib.data.schema import EVENT_TYPES
+from persona_lib.experiments.frame import ArmsAnalysis, analyze_arms
+from persona_lib.signals.engagement import start_watch_s
+from persona_lib.signals.features import LOST_STATUSES
+from persona_lib.signals.subscriptions import RENEWAL_STATUSES
+
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "PERIOD_OUTCOMES",
+    "analyze_logged_experiment",
+    "compute_logged_outcomes",
+]
+
+ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_ts")
+EVENT_COLUMNS = ("event_id", "ts", "user_id", "session_id", "event_type", "title_id", "watch_s")
+BILLING_COLUMNS = ("user_id", "period_start", "status")
+PERIOD_OUTCOMES = ("hours", "plays", "active_days", "played")
+BILLING_OUTCOMES = ("renewals", "lost", "churned")
+DAY_NS = 86_400 * 10**9
+SHOWN = 10  # user ids quoted in an error message
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table} lacks the columns {missing}; it has {list(frame.columns)}")
+
+
+def _ids_text(ids) -> str:
+    ids = [v.item() if isinstance(v, np.generic) else v for v in ids]
+    more = f" (first {SHOWN} of {len(ids):,})" if len(ids) > SHOWN else ""
+    return f"{ids[:SHOWN]}{more}"
+
+
+def _ns(ts: pd.Series) -> np.ndarray:
+    """Timestamps as int64 nanoseconds; tz-aware ones in UTC."""
+    ts = pd.to_datetime(ts)
+    if ts.dt.tz is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _window_ns(window) -> int:
+    """The window as nanoseconds: a number is days, else anything `pd.Timedelta` reads."""
+    is_days = isinstance(window, int | float) and not isinstance(window, bool)
+    delta = pd.Timedelta(days=window) if is_days else pd.Timedelta(window)
+    if delta <= pd.Timedelta(0):
+        raise ValueError(f"window must be positive, got {window!r}")
+    return int(delta.value)
+
+
+def _pick_experiment(assignments: pd.DataFrame, experiment) -> pd.DataFrame:
+    names = list(pd.unique(assignments["experiment"].dropna()))
+    if experiment is None:
+        if len(names) != 1:
+            raise ValueError(f"assignments hold the experiments {names}; choose one (experiment=)")
+        experiment = names[0]
+    if experiment not in names:
+        raise ValueError(f"experiment {experiment!r} is not in the assignments; they hold {names}")
+    return assignments.loc[assignments["experiment"] == experiment, list(ASSIGNMENT_COLUMNS)]
+
+
+def _members(assignments: pd.DataFrame, experiment) -> pd.DataFrame:
+    """One row per member of the experiment: user_id, variant, assigned_ts (the first one)."""
+    _require(assignments, ASSIGNMENT_COLUMNS, "assignments")
+    rows = _pick_experiment(assignments, experiment)
+    for column in ("user_id", "variant", "assigned_ts"):
+        empty = rows[column].isna().to_numpy()
+        if empty.any():
+            who = _ids_text(rows["user_id"].to_numpy()[empty])
+            raise ValueError(f"{empty.sum():,} assignments have no {column} (user_id {who})")
+    variants = rows.groupby("user_id", sort=True)["variant"].nunique()
+    twice = variants.index[variants > 1].tolist()
+    if twice:
+        raise ValueError(
+            f"{len(twice):,} members are assigned to more than one variant of the experiment: "
+            f"user_id {_ids_text(twice)}; resolve them before the analysis"
+        )
+    rows = rows.assign(assigned_ts=pd.to_datetime(rows["assigned_ts"]))
+    first = rows.sort_values(["assigned_ts", "user_id"], kind="stable")  # re-exposures: the first
+    first = first.drop_duplicates("user_id", keep="first").sort_values("user_id", kind="stable")
+    return first[["user_id", "variant", "assigned_ts"]].reset_index(drop=True)
+
+
+def _offsets(ts: pd.Series, user_id: pd.Series, members: pd.DataFrame) -> tuple:
+    """Per row: the member's position (-1 when not assigned) and ``ts - assigned_ts`` in ns."""
+    pos = pd.Index(members["user_id"]).get_indexer(user_id.to_numpy())
+    assigned = _ns(members["assigned_ts"])
+    offset = _ns(ts) - assigned[np.maximum(pos, 0)]
+    return pos, offset
+
+
+def _by_member(pos: np.ndarray, mask: np.ndarray, n: int, weights=None) -> np.ndarray:
+    w = None if weights is None else weights[mask]
+    return np.bincount(pos[mask], weights=w, minlength=n).astype(np.float64)
+
+
+def _event_outcomes(events: pd.DataFrame, members: pd.DataFrame, window: int) -> dict:
+    """``PERIOD_OUTCOMES`` of the post period and ``pre_*`` of the pre period, per member."""
+    _require(events, EVENT_COLUMNS, "events")
+    events = events.loc[events["user_id"].isin(members["user_id"]), list(EVENT_COLUMNS)]
+    if not isinstance(events["event_type"].dtype, pd.CategoricalDtype):
+        events = events.astype({"event_type": pd.CategoricalDtype(EVENT_TYPES)})
+    n = len(members)
+    pos, offset = _offsets(events["ts"], events["user_id"], members)
+    starts, watch_s = start_watch_s(events.reset_index(drop=True))
+    hours = np.nan_to_num(watch_s) / 3600.0
+    block = np.floor_divide(offset, DAY_NS)  # 24-hour blocks from assignment; pre ones negative
+    out = {}
+    for prefix, period in (("", (offset >= 0) & (offset < window)),
+                           ("pre_", (offset < 0) & (offset >= -window))):  # fmt: skip
+        start_in = period[starts]
+        plays = _by_member(pos[starts], start_in, n)
+        member_days = np.unique(np.stack([pos[period], block[period]]), axis=1)[0]
+        out[f"{prefix}hours"] = _by_member(pos[starts], start_in, n, hours)
+        out[f"{prefix}plays"] = plays
+        out[f"{prefix}active_days"] = np.bincount(member_days, minlength=n).astype(np.float64)
+        out[f"{prefix}played"] = plays > 0
+    return out
+
+
+def _billing_outcomes(billing: pd.DataFrame, members: pd.DataFrame, window: int) -> dict:
+    """Renewals, lost renewals and churn of the billing periods starting in the post window."""
+    _require(billing, BILLING_COLUMNS, "billing")
+    billing = billing.loc[billing["user_id"].isin(members["user_id"])]
+    pos, offset = _offsets(billing["period_start"], billing["user_id"], members)
+    post = (offset >= 0) & (offset < window)
+    status = billing["status"].astype(str).to_numpy()
+    lost = _by_member(pos, post & np.isin(status, LOST_STATUSES), len(members))
+    renewals = _by_member(pos, post & np.isin(status, RENEWAL_STATUSES), len(members))
+    return {"renewals": renewals, "lost": lost, "churned": lost > 0}
+
+
+def _merge_outcomes(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    _require(outcomes, ["user_id"], "outcomes")
+    repeated = outcomes["user_id"][outcomes["user_id"].duplicated()].unique()
+    if len(repeated):
+        raise ValueError(f"outcomes has more than one row for user_id {_ids_text(repeated)}")
+    clash = [c for c in outcomes.columns if c != "user_id" and c in frame.columns]
+    if clash:
+        raise ValueError(f"outcomes columns {clash} clash with computed columns; rename them")
+    return frame.merge(outcomes, on="user_id", how="left", validate="one_to_one")
+
+
+def _check_end(members: pd.DataFrame, window: int, end) -> None:
+    late = _ns(members["assigned_ts"]) + window > _ns(pd.Series([pd.Timestamp(end)]))[0]
+    if late.any():
+        raise ValueError(
+            f"{late.sum():,} members' post windows end after {end}: user_id "
+            f"{_ids_text(members['user_id'].to_numpy()[late])}; shorten the window or drop them"
+        )
+
+
+def compute_logged_outcomes(
+    events: pd.DataFrame,
+    assignments: pd.DataFrame,
+    *,
+    experiment: object = None,
+    window: str | pd.Timedelta | float = "14D",
+    billing: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    end: object = None,
+) -> pd.DataFrame:
+    """One row per assigned member: variant, pre-period covariates and post-period outcomes.
+
+    Parameters
+    ----------
+    events : event log with at least ``event_id, ts, user_id, session_id, event_type, title_id,
+        watch_s`` (the schema's ``events`` table).
+    assignments : ``user_id, experiment, variant, assigned_ts``, one row per assignment; a member
+        assigned twice to the same variant counts from the first time.
+    experiment : which experiment of ``assignments``; may be omitted when there is only one.
+    window : length ``W`` of the post and of the pre period: a `pd.Timedelta`, a string such as
+        ``"14D"`` or a number of days.
+    billing : optional billing log (``user_id, period_start, status``): adds ``renewals``,
+        ``lost`` and ``churned`` over the post period.
+    outcomes : optional frame of ``user_id`` and more outcome columns, merged by ``user_id``
+        (members it lacks get NaN).
+    end : optional end of the log; members whose post window ``a_u + W`` passes it raise,
+        since their outcomes would be cut short.
+
+    Returns
+    -------
+    DataFrame sorted by ``user_id``: ``user_id, variant, assigned_ts``, then ``pre_hours,
+    pre_plays, pre_active_days, pre_played, hours, plays, active_days, played`` (see the module
+    docstring), then the billing and ``outcomes`` columns when given. Members without events have
+    zeros.
+
+    Raises
+    ------
+    ValueError : missing columns, members assigned to more than one variant (naming their
+        user_ids), windows that pass ``end``, duplicated or clashing ``outcomes`` rows.
+
+    Examples
+    --------
+    >>> frame = compute_logged_outcomes(events, assignments, experiment="row-v2",
+    ...                                 window="14D")  # doctest: +SKIP
+    """
+    members = _members(assignments, experiment)
+    window_ns = _window_ns(window)
+    if end is not None:
+        _check_end(members, window_ns, end)
+    periods = _event_outcomes(events, members, window_ns)
+    order = [f"pre_{m}" for m in PERIOD_OUTCOMES] + list(PERIOD_OUTCOMES)
+    frame = members.assign(**{name: periods[name] for name in order})
+    if billing is not None:
+        frame = frame.assign(**_billing_outcomes(billing, members, window_ns))
+    if outcomes is not None:
+        frame = _merge_outcomes(frame, outcomes)
+    return frame
+
+
+def analyze_logged_experiment(
+    events: pd.DataFrame,
+    assignments: pd.DataFrame,
+    *,
+    control: object,
+    experiment: object = None,
+    window: str | pd.Timedelta | float = "14D",
+    billing: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    metrics: Sequence[str] | None = None,
+    ratios: Mapping[str, tuple[str, str]] | None = None,
+    pooled: Mapping[str, Sequence] | None = None,
+    alpha: float = 0.05,
+    correction: str = "holm",
+    expected_weights: Mapping[object, float] | None = None,
+    end: object = None,
+) -> ArmsAnalysis:
+    """`compute_logged_outcomes`, then `analyze_arms` with CUPED on the pre-period covariates.
+
+    Each period outcome ``m`` of ``PERIOD_OUTCOMES`` is adjusted by its own pre-period value
+    ``pre_m``: ``y_adj = y - theta (pre_m - mean(pre_m))``, ``theta = cov(y, pre_m) / var(pre_m)``
+    (`persona_lib.experiments.stats.cuped`). Other outcomes (``churned``, the ``outcomes``
+    table's columns, ``ratios``) are tested without covariate.
+
+    Parameters
+    ----------
+    events, assignments, experiment, window, billing, outcomes, end :
+        as in `compute_logged_outcomes`.
+    control : the control variant.
+    metrics : outcome columns to test; by default ``PERIOD_OUTCOMES``, ``churned`` when
+        ``billing`` is given and every column of ``outcomes``.
+    ratios, pooled, alpha, correction, expected_weights : as in `analyze_arms`.
+
+    Returns
+    -------
+    ArmsAnalysis : the SRM check on the members per variant and one row per variant x metric.
+    Error messages about rows quote ``user_id`` values.
+
+    Examples
+    --------
+    >>> result = analyze_logged_experiment(events, assignments, control="control",
+    ...                                    window="14D")  # doctest: +SKIP
+    >>> result.table[["arm", "outcome", "diff", "ci_low", "ci_high"]]  # doctest: +SKIP
+    """
+    frame = compute_logged_outcomes(
+        events, assignments, experiment=experiment, window=window, billing=billing,
+        outcomes=outcomes, end=end,
+    )  # fmt: skip
+    if metrics is None:
+        extra = [] if outcomes is None else [c for c in outcomes.columns if c != "user_id"]
+        metrics = [*PERIOD_OUTCOMES, *(["churned"] if billing is not None else []), *extra]
+    covariates = {m: f"pre_{m}" for m in metrics if m in PERIOD_OUTCOMES}
+    return analyze_arms(
+        frame.set_index("user_id"), "variant", list(metrics), control=control, pooled=pooled,
+        covariates=covariates, ratios=ratios, alpha=alpha, correction=correction,
+        expected_weights=expected_weights,
+    )  # fmt: skip

@@ -1,0 +1,127 @@
+"""Where a notebook's world comes from: a team's folder of logs, or the simulated service.
+
+``open_world(DATA, PRESET or config, ...)`` is every notebook's first call. With ``DATA`` (a folder
+of logs in persona's schema, `persona_lib.data.folder`) it returns the validated `Logs`: no
+truth (reading ``.truth`` raises `TruthUnavailable`), no simulator. Without it, the simulated
+world of a preset name (`load_or_simulate`) or of a `SimulationConfig`, cached under
+``data_dir/config-<hash>/`` with the same checks as a preset's cache, so notebooks that ask for
+the same enlarged world share one simulation. ``open_engine`` opens the signals engine over
+either: a simulated world's event store (written once under ``stores_dir``), a folder of logs in
+the store layout in place, or, for ``pandas``, the frames in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from persona_lib.data.folder import Logs, TruthUnavailable, load_logs
+from persona_lib.signals.engines import open_signals
+from persona_lib.sim import code_version
+from persona_lib.sim.cache import load_or_simulate
+from persona_lib.sim.config import SimulationConfig
+from persona_lib.sim.event_store import ensure_store, logs_store_matches, write_logs_to_store
+from persona_lib.sim.simulate import simulate
+from persona_lib.sim.world import FORMAT_VERSION, MANIFEST, World, load_world, save_world
+
+__all__ = ["TruthUnavailable", "config_cache_dir", "open_engine", "open_world"]
+
+
+def _digest(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def config_cache_dir(config: SimulationConfig, data_dir: str | os.PathLike) -> Path:
+    """``<data_dir>/config-<first 16 hex of the SHA-256 of the config's JSON>``."""
+    return Path(data_dir) / f"config-{_digest(config.to_dict())}"
+
+
+def _cached(config: SimulationConfig, data_dir: str | os.PathLike) -> World:
+    directory = config_cache_dir(config, data_dir)
+    manifest = directory / MANIFEST
+    if manifest.is_file():
+        stored = json.loads(manifest.read_text(encoding="utf-8"))
+        if (
+            stored.get("format") == FORMAT_VERSION
+            and stored.get("config") == config.to_dict()
+            and stored.get("code") == code_version.code_manifest()
+        ):
+            return load_world(directory)
+    world = simulate(config)
+    save_world(world, directory)
+    return world
+
+
+def open_world(
+    data: str | os.PathLike | None,
+    world: str | SimulationConfig,
+    *,
+    random_state: int = 0,
+    data_dir: str | os.PathLike = "data/synthetic",
+) -> World | Logs:
+    """The logs of `data` when given, else the simulated world of `world`.
+
+    Parameters
+    ----------
+    data : path or None
+        A folder of logs (``""`` or None: simulate). Validated as `load_logs` does.
+    world : str or SimulationConfig
+        A preset name (``random_state`` is its seed) or a full config (its own seed).
+    random_state : int
+        Seed of a preset's world.
+    data_dir : path
+        Cache of simulated worlds.
+
+    Returns
+    -------
+    World or Logs
+        ``has_truth`` says which: a `World` carries the simulator's truth, `Logs` do not.
+
+    Raises
+    ------
+    SchemaError
+        If `data` is not a valid folder of logs (file, table, column and rows named).
+    """
+    if data:
+        return load_logs(data)
+    if isinstance(world, SimulationConfig):
+        return _cached(world, data_dir)
+    return load_or_simulate(world, random_state=random_state, data_dir=data_dir)
+
+
+def open_engine(engine: str, world: World | Logs, store: str | os.PathLike | None = None):
+    """The signals engine `engine` over `world` (use it as a context manager).
+
+    Parameters
+    ----------
+    engine : {"pandas", "duckdb", "spark"}
+        As `persona_lib.signals.engines.open_signals`.
+    world : World or Logs
+        A simulated world (its event store is written to `store` when missing or stale) or
+        logs: read in place when `Logs.is_store`, else written once as a store beside `store`
+        (``logs-<hash of the files>``, reused while the files are unchanged).
+    store : path, optional
+        Where the event store lives; required for a SQL engine unless the logs are a store.
+
+    Raises
+    ------
+    ValueError
+        A SQL engine without `store` where one has to be written.
+    """
+    if engine == "pandas":
+        return open_signals("pandas", world=world)
+    if isinstance(world, Logs):
+        if world.is_store:
+            return open_signals(engine, store=world.folder)
+        if store is None:
+            raise ValueError(f"the {engine} engine needs store= for logs not in the store layout")
+        key = {t: world.summary[t].sha256 for t in world.summary.names}
+        root = Path(store).with_name(f"logs-{_digest(key)}")
+        if not logs_store_matches(root, key):
+            write_logs_to_store(world.tables, root, key)
+        return open_signals(engine, store=root)
+    if store is None:
+        raise ValueError(f"the {engine} engine needs store= for a simulated world")
+    return open_signals(engine, store=ensure_store(world, store))

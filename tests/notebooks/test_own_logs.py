@@ -1,0 +1,86 @@
+"""Every notebook that takes ``DATA`` runs on the exported logs of its own simulated world.
+
+For each such notebook: run it on smoke with a fresh world cache, take the one world it opened
+(``open_world`` caches it there), export that world's logs without the truth (`export_logs`),
+run the notebook again with ``persona run --data`` on the export, and check that
+
+- it succeeds although nothing in the folder (and nothing it can reach: `Logs.truth` raises)
+  carries the truth;
+- no truth figure is recorded (absent, not zero);
+- every figure it records equals the simulated run's: counts exactly, floats to 1e-9;
+- the report names what each left-out section would need.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from persona_lib.report.parameters import parameter_defaults
+from persona_lib.report.runner import discover_notebooks, run_notebooks
+from persona_lib.sim import export_logs, load_world
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = [p for p in discover_notebooks(ROOT / "notebooks") if "DATA" in parameter_defaults(p)]
+REL, ABS = 1e-9, 1e-12
+
+pytestmark = pytest.mark.slow
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, int | float):
+        return a == b
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=REL, abs_tol=ABS)
+
+
+def test_some_notebook_takes_data():
+    assert NOTEBOOKS, "no notebook declares DATA in its parameters cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_on_its_exported_logs(path, tmp_path):
+    cache = tmp_path / "cache"
+    simulated = run_notebooks(
+        preset="smoke", seed=0, out_dir=tmp_path / "simulated", only=[path.stem[:2]],
+        parameters={"DATA_DIR": str(cache)}, progress=False,
+    )  # fmt: skip
+    assert not simulated.failed, [nb.error for nb in simulated.notebooks]
+    worlds = sorted(p.parent for p in cache.glob("*/manifest.json"))
+    assert len(worlds) == 1, f"{path.stem} opened {len(worlds)} cached worlds: {worlds}"
+    export_logs(load_world(worlds[0]), tmp_path / "logs")
+
+    on_logs = run_notebooks(
+        preset="smoke", seed=0, out_dir=tmp_path / "logs-run", only=[path.stem[:2]],
+        parameters={"DATA_DIR": str(tmp_path / "unused-cache")}, progress=False,
+        data=tmp_path / "logs",
+    )  # fmt: skip
+    assert not on_logs.failed, [nb.error for nb in on_logs.notebooks]
+    assert not (tmp_path / "unused-cache").exists() or not any(
+        (tmp_path / "unused-cache").glob("*/manifest.json")
+    ), "the run on logs simulated a world"
+    sim_metrics = simulated.notebooks[0].metrics
+    log_metrics = on_logs.notebooks[0].metrics
+    truth_keys = [k for k in log_metrics if k.startswith("truth") or "_truth_" in k]
+    assert not truth_keys, f"truth figures recorded on logs: {truth_keys}"
+    extra = sorted(set(log_metrics) - set(sim_metrics))
+    assert not extra, f"figures only on logs: {extra}"
+    differ = {
+        k: (sim_metrics[k], v) for k, v in log_metrics.items() if not _equal(sim_metrics[k], v)
+    }
+    assert not differ, f"figures that differ from the simulated run (simulated, logs): {differ}"
+    assert log_metrics, "nothing computed on the logs"
+
+    record = json.loads((tmp_path / "logs-run" / "run.json").read_text())
+    assert record["data"]["source"] == "folder"
+    executed = json.loads((tmp_path / "logs-run" / f"{path.stem}.ipynb").read_text())
+    text = "\n".join(
+        "".join(c["source"]) for c in executed["cells"] if c["cell_type"] == "markdown"
+    )
+    left_out = [k for k in sim_metrics if k not in log_metrics]
+    if left_out:
+        assert "Not computed on these logs: this section needs" in text
