@@ -14,6 +14,14 @@ from persona_lib.evaluation.artwork_online import (
     split_rounds,
     true_policy_value,
 )
+from persona_lib.evaluation.campaigns import (
+    CampaignAnalysis,
+    analyze_campaign,
+    campaign_features,
+    offer_campaign,
+    offer_truth_table,
+    select_campaign,
+)
 from persona_lib.evaluation.catalog import effective_catalog_size
 from persona_lib.evaluation.churn_cv import (
     ChurnCV,
@@ -72,6 +80,7 @@ from persona_lib.evaluation.uplift import (
 )
 
 __all__ = [
+    "CampaignAnalysis",
     "ChurnCV",
     "Selection",
     "DataScale",
@@ -85,6 +94,8 @@ __all__ = [
     "choose_uplift_learner",
     "ad_load_study",
     "ad_targeting_study",
+    "analyze_campaign",
+    "campaign_features",
     "ads_tier_arpu_study",
     "auuc",
     "bootstrap_means",
@@ -109,6 +120,8 @@ __all__ = [
     "member_metrics",
     "member_rate",
     "member_outcomes",
+    "offer_campaign",
+    "offer_truth_table",
     "paired_difference_pp",
     "ratio_estimate",
     "ndcg_at_k",
@@ -120,6 +133,7 @@ __all__ = [
     "regret_curve",
     "run_artwork_policies",
     "segment_preferences",
+    "select_campaign",
     "split_rounds",
     "stratified_split",
     "temporal_split",

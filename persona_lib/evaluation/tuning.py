@@ -1,4 +1,5 @@
-"""Tuning recommenders on validation folds carved from the training rows, under a time budget.
+"""Tuning recommenders on validation folds carved from the training rows, under a budget of
+time or of units.
 
 `tune_recommenders` scores settings of each model family (`tuning_space.recommender_grids`,
 grids scaled to the data) by nDCG@k on validation folds (`tuning_space.validation_folds`): a
@@ -23,12 +24,18 @@ measured unit of the same family; for the blend, the sum of its members') stay w
 start is listed in ``Tuning.skipped``. A unit of a family not yet measured counts as free, so
 the budget can be overrun by one such unit.
 
+Unit budget: with ``max_points``, at most that many units run (each setting scored on every
+fold counts one, edge steps included; the whole blend search of step 4 counts one), in the
+order above. Which units run then does not depend on the machine, so a search under
+``max_points`` alone (``budget_seconds=None``) chooses the same settings everywhere, up to
+floating point. Both budgets may be given; a unit starts only if both allow it.
+
 Choice: the setting with the highest fold mean (ties: the earlier). The blend replaces it only
 when its fold mean is higher *and* the 95 % interval (mean +- 1.96 se) of the per-(fold, member)
 differences lies above zero; its weights were fitted on these folds, so the check is
 optimistic, never pessimistic. Scores are deterministic for a given ``random_state`` and set of
-units; with a finite budget, which units run depends on the machine's speed
-(``budget_seconds=None`` runs everything).
+units; with a finite ``budget_seconds``, which units run depends on the machine's speed
+(``budget_seconds=None`` with ``max_points`` or without: the same units on every machine).
 """
 
 from __future__ import annotations
@@ -97,6 +104,8 @@ class Tuning:
     skipped : DataFrame
         ``candidate, stage, params, reason`` of what was not scored (budget, size limit).
     elapsed_seconds, budget_seconds : float (budget None: no limit).
+    max_points : int or None
+        The unit budget (None: no limit); ``units`` : how many units ran.
     scale : DataScale of the training rows; folds : how the folds were carved; k : list length.
     blend_check : dict
         The blend tried (``params``, ``fold_mean``), its paired difference from the best single
@@ -116,6 +125,8 @@ class Tuning:
     folds: str
     k: int = 10
     blend_check: dict = field(default_factory=dict)
+    max_points: int | None = None
+    units: int = 0
 
     def __post_init__(self):
         if self.chosen != "blend" and self.chosen not in self.best:
@@ -144,6 +155,32 @@ class Tuning:
         """The chosen model fitted on all the training rows (``Recommender.fit`` arguments)."""
         return self.make().fit(interactions, n_users, n_titles, titles=titles)
 
+    def table(self) -> pd.DataFrame:
+        """One row per candidate, best validation score first (never scored: last).
+
+        Columns: ``candidate`` (family or ``"blend"``), ``settings`` (its best settings as
+        text; for the blend its weights), ``valid_ndcg_at_<k>`` (fold mean, NaN if never
+        scored), ``fold_sd``, ``scored`` and ``skipped`` (settings, or blend weightings, scored
+        and left out), ``chosen``.
+        """
+        key = f"valid_ndcg_at_{self.k}"
+        rows = self.scores.sort_values("fold_mean", ascending=False, kind="stable")
+        top = rows.drop_duplicates("candidate").set_index("candidate")
+        names = list(dict.fromkeys([*self.grids, *top.index, *self.skipped["candidate"]]))
+        settings = {n: self.best[n]["params"] for n in self.best}
+        if self.blend_check:
+            settings["blend"] = self.blend_check["params"]["weights"]
+        return pd.DataFrame({
+            "candidate": names,
+            "settings": [_settings_text(settings.get(n)) for n in names],
+            key: [top["fold_mean"].get(n, np.nan) for n in names],
+            "fold_sd": [top["fold_sd"].get(n, np.nan) for n in names],
+            "scored": [int((self.scores["candidate"] == n).sum()) for n in names],
+            "skipped": [int((self.skipped["candidate"] == n).sum()) for n in names],
+            "chosen": [n == self.chosen for n in names],
+        }).sort_values(key, ascending=False, kind="stable", na_position="last",
+                       ignore_index=True)  # fmt: skip
+
     def to_dict(self) -> dict:
         scores = self.scores.assign(params=self.scores["params"].map(_json_params))
         return {"chosen": self.chosen, "params": _json_params(self.params),
@@ -154,9 +191,20 @@ class Tuning:
                 "skipped": self.skipped.assign(
                     params=self.skipped["params"].map(_json_params)).to_dict("records"),
                 "elapsed_seconds": round(self.elapsed_seconds, 3),
-                "budget_seconds": self.budget_seconds, "scale": self.scale.to_dict(),
+                "budget_seconds": self.budget_seconds, "max_points": self.max_points,
+                "units": self.units, "scale": self.scale.to_dict(),
                 "folds": self.folds, "k": self.k,
                 "blend_check": _json_params(self.blend_check)}  # fmt: skip
+
+
+def _settings_text(params: dict | None) -> str:
+    """``{"l2": 1160.0, "binarize": True}`` -> ``"l2 = 1160, binarize = True"``."""
+    if params is None:
+        return ""
+    if not params:
+        return "(none)"
+    return ", ".join(f"{key} = {value:g}" if isinstance(value, float) else f"{key} = {value}"
+                     for key, value in params.items())  # fmt: skip
 
 
 def _json_params(params):
@@ -170,18 +218,23 @@ def _json_params(params):
 class _Search:
     """The state of one tuning run: the clock, the scored rows, each family's best."""
 
-    def __init__(self, grids: dict[str, CandidateGrid], folds: list[Fold], shape, k, budget):
+    def __init__(self, grids: dict[str, CandidateGrid], folds: list[Fold], shape, k, budget,
+                 max_points: int | None = None):  # fmt: skip
         self.grids, self.folds, self.shape, self.k, self.budget = grids, folds, shape, k, budget
+        self.max_points, self.units = max_points, 0
         self.start = time.perf_counter()
         self.rows, self.skipped, self.best, self.cost = [], [], {}, {}
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def affordable(self, expected: float) -> bool:
+    def refusal(self, expected: float) -> str | None:
+        """Why a unit expected to take ``expected`` seconds may not start; None: it may."""
+        if self.max_points is not None and self.units >= self.max_points:
+            return f"max_points ({self.max_points}) reached"
         if self.budget is None or not self.rows:
-            return True
-        return self.elapsed() + expected <= self.budget
+            return None
+        return None if self.elapsed() + expected <= self.budget else "time budget spent"
 
     def skip(self, name, stage, params, reason="time budget spent") -> None:
         self.skipped.append({"candidate": name, "stage": stage, "params": params,
@@ -198,9 +251,11 @@ class _Search:
 
     def score(self, name: str, params: dict, stage: str) -> float | None:
         """Validation score of one setting, or None when the budget does not allow it."""
-        if not self.affordable(self.cost.get(name, 0.0)):
-            self.skip(name, stage, params)
+        reason = self.refusal(self.cost.get(name, 0.0))
+        if reason is not None:
+            self.skip(name, stage, params, reason)
             return None
+        self.units += 1
         began = time.perf_counter()
         per_fold = fold_scores(lambda: self.grids[name].make(params), self.folds, *self.shape,
                                k=self.k)  # fmt: skip
@@ -247,9 +302,11 @@ def _search_blend(search: _Search) -> dict | None:
         return None
     grid = {m: [1.0] if i == 0 else list(BLEND_WEIGHTS) for i, m in enumerate(names)}
     members = {m: search.grids[m].make(search.best[m]["params"]) for m in names}
-    if not search.affordable(sum(search.cost.get(m, 0.0) for m in names)):
-        search.skip("blend", "blend", {"members": names})
+    reason = search.refusal(sum(search.cost.get(m, 0.0) for m in names))
+    if reason is not None:
+        search.skip("blend", "blend", {"members": names}, reason)
         return None
+    search.units += 1
     began, metric = time.perf_counter(), partial(ndcg_at_k, k=search.k)
     blends = [BlendRecommender(members).fit(f.fit, *search.shape) for f in search.folds]
 
@@ -299,8 +356,9 @@ def tune_recommenders(
     interactions: pd.DataFrame, n_users: int | None = None, n_titles: int | None = None, *,
     titles: pd.DataFrame | None = None, folds: str = "stratified", n_folds: int = 2,
     ratio: float = 0.75, valid_days: float = 7.0, families: Sequence[str] | None = None,
-    budget_seconds: float | None = DEFAULT_BUDGET_SECONDS, k: int = 10, blend: bool = True,
-    memory_bytes: float = DEFAULT_MEMORY_BYTES, random_state: int = 0,
+    budget_seconds: float | None = DEFAULT_BUDGET_SECONDS, max_points: int | None = None,
+    k: int = 10, blend: bool = True, memory_bytes: float = DEFAULT_MEMORY_BYTES,
+    random_state: int = 0,
 ) -> Tuning:  # fmt: skip
     """Choose a recommender and its settings on validation folds of the training rows.
 
@@ -315,6 +373,8 @@ def tune_recommenders(
     families : model families to try (default `FAMILY_ORDER`); dense ones whose ``n x n``
         arrays exceed ``memory_bytes`` are left out and listed in ``skipped``.
     budget_seconds : seconds for the whole search, fold carving included; None: no limit.
+    max_points : most units to run (module docstring, "Unit budget"); None: no limit. With
+        ``budget_seconds=None`` the search is then the same on every machine.
     k : list length of the validation nDCG@k.
     blend : also try a blend of the tuned families (module docstring, step 4).
     random_state : seeds the stratified folds (``random_state + 1 + i``) and ALS/BPR.
@@ -330,6 +390,9 @@ def tune_recommenders(
     """
     if budget_seconds is not None and not budget_seconds >= 0:
         raise ValueError(f"budget_seconds must be >= 0 or None, got {budget_seconds!r}")
+    if max_points is not None and (isinstance(max_points, bool) or not isinstance(
+            max_points, int | np.integer) or max_points < 1):  # fmt: skip
+        raise ValueError(f"max_points must be a positive integer or None, got {max_points!r}")
     start = time.perf_counter()
     matrix = as_interactions(interactions, n_users, n_titles, titles)
     shape, scale = matrix.shape, DataScale.from_matrix(matrix)
@@ -339,7 +402,8 @@ def tune_recommenders(
     carved = validation_folds(interactions, folds, n_folds, ratio, valid_days, random_state,
                               prepare=partial(as_interactions, n_users=shape[0],
                                               n_titles=shape[1], titles=titles))  # fmt: skip
-    search = _Search(grids, carved, shape, k, budget_seconds)
+    points = None if max_points is None else int(max_points)
+    search = _Search(grids, carved, shape, k, budget_seconds, points)
     search.start = start
     for name, reason in excluded.items():
         search.skip(name, "first", {}, reason)
@@ -363,7 +427,7 @@ def tune_recommenders(
         grids=grids, weights=weights, skipped=pd.DataFrame(search.skipped, columns=columns),
         elapsed_seconds=time.perf_counter() - start, budget_seconds=budget_seconds,
         scale=scale, folds=_describe(folds, n_folds, ratio, valid_days, random_state), k=k,
-        blend_check=check,
+        blend_check=check, max_points=search.max_points, units=search.units,
     )  # fmt: skip
 
 

@@ -3,7 +3,13 @@ variance reduction, power and sequential tests."""
 
 from persona_lib.experiments.assignment import SRMResult, assign, assignment_uniform, srm_check
 from persona_lib.experiments.frame import ArmsAnalysis, analyze_arms
-from persona_lib.experiments.logged import analyze_logged_experiment, compute_logged_outcomes
+from persona_lib.experiments.logged import (
+    ExperimentChoice,
+    analyze_logged_experiment,
+    choose_experiment,
+    compute_logged_outcomes,
+    cumulative_daily_hours,
+)
 from persona_lib.experiments.multiple import benjamini_hochberg, holm
 from persona_lib.experiments.power import (
     mde_means,
@@ -35,6 +41,7 @@ __all__ = [
     "DEFAULT_TAU_STD",
     "ArmsAnalysis",
     "CupedAdjustment",
+    "ExperimentChoice",
     "SRMResult",
     "SequentialTest",
     "TestResult",
@@ -44,9 +51,11 @@ __all__ = [
     "assignment_uniform",
     "benjamini_hochberg",
     "bootstrap_quantile_difference",
+    "choose_experiment",
     "compute_logged_outcomes",
     "cuped",
     "cuped_difference",
+    "cumulative_daily_hours",
     "difference_in_means",
     "difference_in_proportions",
     "effects_by_segment",

@@ -3,7 +3,8 @@
 Each assigned member ``u`` has an assignment time ``a_u`` and a window length ``W``. Events with
 ``a_u <= ts < a_u + W`` are the *post* period (outcomes) and events with ``a_u - W <= ts < a_u``
 the *pre* period (covariates), so the split falls exactly at ``a_u`` and both periods are equally
-long. Per period:
+long; without a window (``window=None``) the post period is all of the log from ``a_u`` on and
+the pre period all of it before. Per period:
 
 - ``hours``: ``sum(watch_s) / 3600`` over the member's plays that *started* in the period; a
   play is a ``play_start`` closed by its ``play_stop`` (`persona_lib.signals.engagement.
@@ -12,11 +13,15 @@ long. Per period:
 - ``plays``: ``play_start`` events;
 - ``active_days``: 24-hour blocks counted from ``a_u`` (``floor((ts - a_u) / 1 day)``) holding
   at least one event of any type, at most ``ceil(W / 1 day)``;
-- ``played``: ``plays > 0``.
+- ``played``: ``plays > 0``;
+- ``sessions``: sessions whose first event (by ``ts``, then ``event_id``) is in the period, and
+  ``play_sessions``: sessions whose first ``play_start`` is in the period (a session's play
+  rate is ``sum(play_sessions) / sum(sessions)``, a ratio for the delta method).
 
 With the billing log, over the post period (``period_start`` in ``[a_u, a_u + W)``): ``renewals``
 (renewed, churned or payment_failed rows), ``lost`` (churned or payment_failed) and ``churned``
-(``lost > 0``). Pre-period columns are prefixed ``pre_``; they are measured before assignment, so
+(``lost > 0``) and ``revenue_usd`` (``price`` of the paid periods: new, renewed or reactivated).
+Pre-period columns are prefixed ``pre_``; they are measured before assignment, so
 they are valid CUPED covariates (Deng, Xu, Kohavi & Walker 2013). A pre period that starts
 before the log does is measured over the part the log holds; that weakens the covariate but
 keeps the CUPED estimate unbiased.
@@ -25,6 +30,7 @@ keeps the CUPED estimate unbiased.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -38,17 +44,24 @@ from persona_lib.signals.subscriptions import RENEWAL_STATUSES
 __all__ = [
     "ASSIGNMENT_COLUMNS",
     "PERIOD_OUTCOMES",
+    "SESSION_OUTCOMES",
+    "ExperimentChoice",
     "analyze_logged_experiment",
+    "choose_experiment",
     "compute_logged_outcomes",
+    "cumulative_daily_hours",
 ]
 
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_ts")
 EVENT_COLUMNS = ("event_id", "ts", "user_id", "session_id", "event_type", "title_id", "watch_s")
-BILLING_COLUMNS = ("user_id", "period_start", "status")
+BILLING_COLUMNS = ("user_id", "period_start", "status", "price")
 PERIOD_OUTCOMES = ("hours", "plays", "active_days", "played")
-BILLING_OUTCOMES = ("renewals", "lost", "churned")
+SESSION_OUTCOMES = ("sessions", "play_sessions")
+BILLING_OUTCOMES = ("renewals", "lost", "churned", "revenue_usd")
+PAID_STATUSES = ("new", "renewed", "reactivated")
 DAY_NS = 86_400 * 10**9
 SHOWN = 10  # user ids quoted in an error message
+CONTROL_RULES = ("given", "named control", "first alphabetically")
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
@@ -71,8 +84,11 @@ def _ns(ts: pd.Series) -> np.ndarray:
     return ts.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
-def _window_ns(window) -> int:
-    """The window as nanoseconds: a number is days, else anything `pd.Timedelta` reads."""
+def _window_ns(window) -> int | None:
+    """The window as nanoseconds: a number is days, else anything `pd.Timedelta` reads; None
+    stays None (the whole log on each side of the assignment)."""
+    if window is None:
+        return None
     is_days = isinstance(window, int | float) and not isinstance(window, bool)
     delta = pd.Timedelta(days=window) if is_days else pd.Timedelta(window)
     if delta <= pd.Timedelta(0):
@@ -121,25 +137,47 @@ def _offsets(ts: pd.Series, user_id: pd.Series, members: pd.DataFrame) -> tuple:
     return pos, offset
 
 
+def _periods(offset: np.ndarray, window: int | None) -> tuple[tuple[str, np.ndarray], ...]:
+    """(prefix, rows in the period) for the post ("") and the pre ("pre_") period."""
+    if window is None:
+        return ("", offset >= 0), ("pre_", offset < 0)
+    return ("", (offset >= 0) & (offset < window)), ("pre_", (offset < 0) & (offset >= -window))
+
+
+def _first_rows(events: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Of the positions ``rows``, the first of each session by ``ts`` then ``event_id``."""
+    order = rows[np.lexsort((events["event_id"].to_numpy()[rows], _ns(events["ts"])[rows]))]
+    return order[np.unique(events["session_id"].to_numpy()[order], return_index=True)[1]]
+
+
 def _by_member(pos: np.ndarray, mask: np.ndarray, n: int, weights=None) -> np.ndarray:
     w = None if weights is None else weights[mask]
     return np.bincount(pos[mask], weights=w, minlength=n).astype(np.float64)
 
 
-def _event_outcomes(events: pd.DataFrame, members: pd.DataFrame, window: int) -> dict:
-    """``PERIOD_OUTCOMES`` of the post period and ``pre_*`` of the pre period, per member."""
+def _member_events(events: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """The members' events, the columns the outcomes read, event types categorical."""
     _require(events, EVENT_COLUMNS, "events")
     events = events.loc[events["user_id"].isin(members["user_id"]), list(EVENT_COLUMNS)]
     if not isinstance(events["event_type"].dtype, pd.CategoricalDtype):
         events = events.astype({"event_type": pd.CategoricalDtype(EVENT_TYPES)})
+    return events.reset_index(drop=True)
+
+
+def _event_outcomes(events: pd.DataFrame, members: pd.DataFrame, window: int | None) -> dict:
+    """Period and session outcomes of the post period and ``pre_*`` of the pre period."""
+    events = _member_events(events, members)
     n = len(members)
     pos, offset = _offsets(events["ts"], events["user_id"], members)
-    starts, watch_s = start_watch_s(events.reset_index(drop=True))
+    starts, watch_s = start_watch_s(events)
     hours = np.nan_to_num(watch_s) / 3600.0
     block = np.floor_divide(offset, DAY_NS)  # 24-hour blocks from assignment; pre ones negative
+    first = _first_rows(events, np.arange(len(events)))
+    first_play = _first_rows(events, starts)
     out = {}
-    for prefix, period in (("", (offset >= 0) & (offset < window)),
-                           ("pre_", (offset < 0) & (offset >= -window))):  # fmt: skip
+    for prefix, period in _periods(offset, window):
+        out[f"{prefix}sessions"] = _by_member(pos[first], period[first], n)
+        out[f"{prefix}play_sessions"] = _by_member(pos[first_play], period[first_play], n)
         start_in = period[starts]
         plays = _by_member(pos[starts], start_in, n)
         member_days = np.unique(np.stack([pos[period], block[period]]), axis=1)[0]
@@ -150,16 +188,19 @@ def _event_outcomes(events: pd.DataFrame, members: pd.DataFrame, window: int) ->
     return out
 
 
-def _billing_outcomes(billing: pd.DataFrame, members: pd.DataFrame, window: int) -> dict:
-    """Renewals, lost renewals and churn of the billing periods starting in the post window."""
+def _billing_outcomes(billing: pd.DataFrame, members: pd.DataFrame, window: int | None) -> dict:
+    """Renewals, lost renewals, churn and revenue of the billing periods starting post."""
     _require(billing, BILLING_COLUMNS, "billing")
     billing = billing.loc[billing["user_id"].isin(members["user_id"])]
     pos, offset = _offsets(billing["period_start"], billing["user_id"], members)
-    post = (offset >= 0) & (offset < window)
+    post = _periods(offset, window)[0][1]
     status = billing["status"].astype(str).to_numpy()
-    lost = _by_member(pos, post & np.isin(status, LOST_STATUSES), len(members))
-    renewals = _by_member(pos, post & np.isin(status, RENEWAL_STATUSES), len(members))
-    return {"renewals": renewals, "lost": lost, "churned": lost > 0}
+    price = billing["price"].to_numpy(np.float64)
+    n = len(members)
+    lost = _by_member(pos, post & np.isin(status, LOST_STATUSES), n)
+    renewals = _by_member(pos, post & np.isin(status, RENEWAL_STATUSES), n)
+    revenue = _by_member(pos, post & np.isin(status, PAID_STATUSES), n, price)
+    return {"renewals": renewals, "lost": lost, "churned": lost > 0, "revenue_usd": revenue}
 
 
 def _merge_outcomes(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -182,6 +223,141 @@ def _check_end(members: pd.DataFrame, window: int, end) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ExperimentChoice:
+    """Which experiment of an ``assignments`` table is analysed, and against which control.
+
+    Attributes
+    ----------
+    experiment : the experiment's name.
+    control : the control variant.
+    variants : every variant of the experiment, sorted.
+    control_rule : how the control was chosen: ``"given"``, ``"named control"`` or ``"first
+        alphabetically"``.
+    """
+
+    experiment: object
+    control: object
+    variants: tuple
+    control_rule: str
+
+    def __post_init__(self) -> None:
+        if self.control not in self.variants:
+            raise ValueError(f"control {self.control!r} is not one of {list(self.variants)}")
+        if self.control_rule not in CONTROL_RULES:
+            raise ValueError(f"control_rule must be one of {CONTROL_RULES}")
+
+    @property
+    def treatments(self) -> tuple:
+        """The variants other than the control, sorted."""
+        return tuple(v for v in self.variants if v != self.control)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe: names as text."""
+        return {
+            "experiment": str(self.experiment),
+            "control": str(self.control),
+            "variants": [str(v) for v in self.variants],
+            "control_rule": self.control_rule,
+        }
+
+
+def choose_experiment(
+    assignments: pd.DataFrame, experiment: object = None, control: object = None
+) -> ExperimentChoice:
+    """The experiment to analyse and its control, or an error that lists the choices.
+
+    Parameters
+    ----------
+    assignments : ``user_id, experiment, variant, assigned_ts`` (the schema's table).
+    experiment : its name; None or ``""``: the only experiment of the table.
+    control : the control variant; None or ``""``: the variant named ``control`` if there is
+        one, else the first variant alphabetically.
+
+    Returns
+    -------
+    ExperimentChoice
+
+    Raises
+    ------
+    ValueError : several experiments and none named, an unknown experiment or control (the
+        message lists the ones there are), an experiment with fewer than two variants.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"user_id": [1, 2], "experiment": "rows", "variant": ["B", "A"],
+    ...                       "assigned_ts": pd.Timestamp("2025-01-01")})
+    >>> choose_experiment(table).control, choose_experiment(table).control_rule
+    ('A', 'first alphabetically')
+    """
+    _require(assignments, ASSIGNMENT_COLUMNS, "assignments")
+    names = sorted(pd.unique(assignments["experiment"].dropna()), key=str)
+    if experiment is None or experiment == "":
+        if len(names) != 1:
+            raise ValueError(
+                f"the assignments hold {len(names)} experiments {names}; name the one to analyse"
+            )
+        experiment = names[0]
+    if experiment not in names:
+        raise ValueError(f"experiment {experiment!r} is not in the assignments; they hold {names}")
+    rows = assignments.loc[assignments["experiment"] == experiment, "variant"].dropna()
+    variants = tuple(sorted(pd.unique(rows), key=str))
+    if len(variants) < 2:
+        raise ValueError(f"experiment {experiment!r} has the variants {list(variants)}; "
+                         "an analysis needs at least two")  # fmt: skip
+    if control is not None and control != "":
+        if control not in variants:
+            raise ValueError(f"control {control!r} is not a variant of experiment {experiment!r}; "
+                             f"its variants are {list(variants)}")  # fmt: skip
+        return ExperimentChoice(experiment, control, variants, "given")
+    if "control" in variants:
+        return ExperimentChoice(experiment, "control", variants, "named control")
+    return ExperimentChoice(experiment, variants[0], variants, "first alphabetically")
+
+
+def cumulative_daily_hours(
+    events: pd.DataFrame,
+    assignments: pd.DataFrame,
+    *,
+    experiment: object = None,
+    days: int | None = None,
+) -> np.ndarray:
+    """(members, days) each member's hours watched from assignment to the end of each day.
+
+    Day ``d`` (1-based) ends ``d`` 24-hour blocks after the member's ``a_u``; a play counts on the
+    day it started, with the hours of `compute_logged_outcomes`. Rows follow its member order
+    (sorted by ``user_id``). The input of a peeking study: a look per day.
+
+    Parameters
+    ----------
+    events, assignments, experiment : as in `compute_logged_outcomes`.
+    days : looks; None: up to the last day on which any member started a play.
+
+    Returns
+    -------
+    ndarray (members, days) of float64, non-decreasing along each row.
+
+    Examples
+    --------
+    >>> hours = cumulative_daily_hours(events, assignments, days=14)  # doctest: +SKIP
+    """
+    members = _members(assignments, experiment)
+    events = _member_events(events, members)
+    pos, offset = _offsets(events["ts"], events["user_id"], members)
+    starts, watch_s = start_watch_s(events)
+    block = np.floor_divide(offset[starts], DAY_NS)
+    post = block >= 0
+    if days is None:
+        days = int(block[post].max()) + 1 if post.any() else 1
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    keep = post & (block < days)
+    cell = pos[starts][keep] * days + block[keep]
+    hours = np.nan_to_num(watch_s[keep]) / 3600.0
+    daily = np.bincount(cell, weights=hours, minlength=len(members) * days)
+    return np.cumsum(daily.reshape(len(members), days), axis=1)
+
+
 def compute_logged_outcomes(
     events: pd.DataFrame,
     assignments: pd.DataFrame,
@@ -202,20 +378,20 @@ def compute_logged_outcomes(
         assigned twice to the same variant counts from the first time.
     experiment : which experiment of ``assignments``; may be omitted when there is only one.
     window : length ``W`` of the post and of the pre period: a `pd.Timedelta`, a string such as
-        ``"14D"`` or a number of days.
-    billing : optional billing log (``user_id, period_start, status``): adds ``renewals``,
-        ``lost`` and ``churned`` over the post period.
+        ``"14D"`` or a number of days; None: all of the log after and before each assignment.
+    billing : optional billing log (``user_id, period_start, status, price``): adds
+        ``renewals``, ``lost``, ``churned`` and ``revenue_usd`` over the post period.
     outcomes : optional frame of ``user_id`` and more outcome columns, merged by ``user_id``
         (members it lacks get NaN).
     end : optional end of the log; members whose post window ``a_u + W`` passes it raise,
-        since their outcomes would be cut short.
+        since their outcomes would be cut short (not checked without a window).
 
     Returns
     -------
     DataFrame sorted by ``user_id``: ``user_id, variant, assigned_ts``, then ``pre_hours,
-    pre_plays, pre_active_days, pre_played, hours, plays, active_days, played`` (see the module
-    docstring), then the billing and ``outcomes`` columns when given. Members without events have
-    zeros.
+    pre_plays, pre_active_days, pre_played, hours, plays, active_days, played``, then
+    ``pre_sessions, pre_play_sessions, sessions, play_sessions`` (see the module docstring),
+    then the billing and ``outcomes`` columns when given. Members without events have zeros.
 
     Raises
     ------
@@ -229,10 +405,11 @@ def compute_logged_outcomes(
     """
     members = _members(assignments, experiment)
     window_ns = _window_ns(window)
-    if end is not None:
+    if end is not None and window_ns is not None:
         _check_end(members, window_ns, end)
     periods = _event_outcomes(events, members, window_ns)
     order = [f"pre_{m}" for m in PERIOD_OUTCOMES] + list(PERIOD_OUTCOMES)
+    order += [f"pre_{m}" for m in SESSION_OUTCOMES] + list(SESSION_OUTCOMES)
     frame = members.assign(**{name: periods[name] for name in order})
     if billing is not None:
         frame = frame.assign(**_billing_outcomes(billing, members, window_ns))

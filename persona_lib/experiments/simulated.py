@@ -18,12 +18,18 @@ Per-member outcomes over the experiment period come from
 ``play_sessions`` (sessions with a play), ``hours`` watched, ``renewals`` and ``lost``
 renewals (churned or payment failed), ``revenue`` (USD of paid billing periods: new, renewed,
 reactivated), the pre-period ``pre_hours`` (CUPED covariate) and a few more.
+
+The experiment is also a table a team would log: `SimulatedExperiment.assignments` gives the
+schema's ``assignments`` (every member, its arm, assigned at the start of ``start_day``), so
+the experiment world can be analysed exactly as logs are
+(`persona_lib.experiments.logged.compute_logged_outcomes`), and `true_logged_effects` gives the
+launch effect of the same logged outcomes from the two counterfactual worlds.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +38,7 @@ import pandas as pd
 from persona_lib.data.policies import Page, PageRequest
 from persona_lib.evaluation.online import linearized_interval, member_outcomes
 from persona_lib.experiments.assignment import assign
+from persona_lib.experiments.logged import compute_logged_outcomes
 from persona_lib.experiments.stats import cuped_difference, difference_in_means, ratio_metric
 from persona_lib.sim.config import SimulationConfig
 from persona_lib.sim.simulate import simulate
@@ -137,6 +144,44 @@ class SimulatedExperiment:
     def treated(self) -> np.ndarray:
         return self.arm == ARMS[1]
 
+    @property
+    def assigned_ts(self) -> np.datetime64:
+        """When the experiment starts: midnight of ``start_day``."""
+        return np.datetime64(self.config.start, "ms") + np.timedelta64(self.start_day, "D")
+
+    def assignments(self, experiment: str) -> pd.DataFrame:
+        """The schema's ``assignments`` table of this experiment (`experiment_assignments`)."""
+        return experiment_assignments(self.arm, self.assigned_ts, experiment)
+
+
+def experiment_assignments(arm, assigned_ts, experiment: str) -> pd.DataFrame:
+    """The ``assignments`` table of an experiment that assigned every member at once.
+
+    Parameters
+    ----------
+    arm : (n_users,) arm name of each ``user_id`` 0..n-1.
+    assigned_ts : when every member was assigned.
+    experiment : the experiment's name.
+
+    Returns
+    -------
+    DataFrame ``user_id`` (int32), ``experiment``, ``variant``, ``assigned_ts``
+    (datetime64[ms]), one row per member.
+
+    Examples
+    --------
+    >>> table = experiment_assignments(np.array(["control", "treatment"]), "2025-01-15", "rows")
+    >>> table["variant"].tolist()
+    ['control', 'treatment']
+    """
+    arm = np.asarray(arm).astype(str)
+    return pd.DataFrame({
+        "user_id": np.arange(arm.size, dtype=np.int32),
+        "experiment": experiment,
+        "variant": arm,
+        "assigned_ts": np.full(arm.size, np.datetime64(pd.Timestamp(assigned_ts), "ms")),
+    })  # fmt: skip
+
 
 def run_simulated_experiment(
     config: SimulationConfig,
@@ -169,7 +214,11 @@ def run_simulated_experiment(
 
 def _true_effect(run: SimulatedExperiment, num: str, den: str | None) -> tuple[float, float, float]:
     """Launch effect from the two counterfactual runs: paired over every member, with a CI."""
-    t, c = run.outcomes["all_treatment"], run.outcomes["all_control"]
+    return _paired_effect(run.outcomes["all_treatment"], run.outcomes["all_control"], num, den)
+
+
+def _paired_effect(t: pd.DataFrame, c: pd.DataFrame, num: str, den: str | None) -> tuple:
+    """``R_t - R_c`` of the same members' outcomes under treatment and control, with a CI."""
     if den is None:
         lin = (t[num] - c[num]).to_numpy()  # a mean's terms: the paired differences themselves
         value = lin.mean()
@@ -179,6 +228,45 @@ def _true_effect(run: SimulatedExperiment, num: str, den: str | None) -> tuple[f
         value = rt - rc
     low, high = linearized_interval(value, lin)
     return float(value), float(low), float(high)
+
+
+def true_logged_effects(
+    run: SimulatedExperiment,
+    assignments: pd.DataFrame,
+    metrics: Mapping[str, tuple[str, str | None]],
+    *,
+    window: object = None,
+) -> pd.DataFrame:
+    """The true launch effect of logged outcomes, from the two counterfactual worlds.
+
+    `compute_logged_outcomes` with ``assignments`` (``window`` as there) on the world where
+    everybody is treated and on the one where nobody is gives each member both outcomes; the
+    effect of a metric ``sum(num) / sum(den)`` (a mean when ``den`` is None) is the paired
+    difference over every member, ``R_t - R_c``, with the delta-method interval of
+    `persona_lib.evaluation.online.linearized_interval`.
+
+    Parameters
+    ----------
+    run : the three runs of `run_simulated_experiment`.
+    assignments : its ``assignments`` table (`SimulatedExperiment.assignments`).
+    metrics : metric -> (numerator column, denominator column or None) of the logged outcomes.
+    window : as in `compute_logged_outcomes` (None: all of the log after the assignment).
+
+    Returns
+    -------
+    DataFrame indexed by metric: ``truth``, ``truth_ci_low``, ``truth_ci_high``.
+    """
+    outcomes = {
+        name: compute_logged_outcomes(
+            run.worlds[name].events, assignments, window=window, billing=run.worlds[name].billing
+        )
+        for name in ("all_treatment", "all_control")
+    }
+    rows = {m: _paired_effect(outcomes["all_treatment"], outcomes["all_control"], num, den)
+            for m, (num, den) in metrics.items()}  # fmt: skip
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=["truth", "truth_ci_low", "truth_ci_high"]
+    ).rename_axis("metric")
 
 
 def analyze_experiment(run: SimulatedExperiment, alpha: float = 0.05) -> pd.DataFrame:

@@ -154,7 +154,9 @@ def index_html(results: Sequence[NotebookResult], run: dict[str, Any]) -> str:
     # OUT_DIR is the folder this page is in: an absolute path says nothing to a reader
     params = ", ".join(f"{k}={v!r}" for k, v in run["parameters"].items() if k != "OUT_DIR")
     summary = summary_html(
-        [(nb.name, nb.html, nb.status, nb.metrics) for nb in results], run["parameters"]
+        [(nb.name, nb.html, nb.status, nb.metrics) for nb in results],
+        run["parameters"],
+        run.get("data"),
     )
     rows = "\n".join(report_row(nb) for nb in results)
     return f"""<!DOCTYPE html>

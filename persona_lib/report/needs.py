@@ -23,7 +23,15 @@ from collections.abc import Iterable
 
 import nbformat
 
-__all__ = ["NEEDS_PREFIX", "cell_needs", "missing_needs", "needs_sentence", "prune_notebook"]
+__all__ = [
+    "NEEDS_PREFIX",
+    "cell_needs",
+    "missing_needs",
+    "needs_markdown",
+    "needs_rows",
+    "needs_sentence",
+    "prune_notebook",
+]
 
 NEEDS_PREFIX = "needs-"
 _HEADING = re.compile(r"^(#{1,6})\s")
@@ -112,3 +120,64 @@ def prune_notebook(nb, tables: Iterable[str]):
             skip_level = level
     out.cells = kept
     return out
+
+
+_REQUIRE = re.compile(r"\.require\(([^)]*)\)")
+
+
+def _required(nb) -> tuple[str, ...]:
+    """The tables a notebook requires as a whole: the names in its ``.require(...)`` call."""
+    for cell in nb.cells:
+        match = _REQUIRE.search(cell.get("source", "")) if cell.cell_type == "code" else None
+        if match:
+            return tuple(re.findall(r'"([a-z_]+)"', match.group(1).split("who=")[0]))
+    return ()
+
+
+def needs_rows(paths: Iterable) -> list[dict[str, str]]:
+    """What each notebook and each of its sections needs, read from the notebooks' tags.
+
+    Returns one row per notebook (``section`` empty: the tables it always needs besides
+    ``events``) and one per section with tagged cells (its heading; the needs of the section and
+    of its tagged cells together), with ``needs`` in words.
+    """
+    rows = []
+    for path in paths:
+        nb = nbformat.read(str(path), as_version=4)
+        name = getattr(path, "stem", str(path))
+        required = ", ".join(f"`{t}`" for t in ("events", *_required(nb)))
+        rows.append({"notebook": name, "section": "", "needs": required})
+        heading = ""
+        for cell in nb.cells:
+            if _heading_level(cell) is not None:
+                heading = cell.source.splitlines()[0].lstrip("#").strip()
+            needs = cell_needs(cell)
+            if not needs:
+                continue
+            words = [
+                {"truth": "simulator's truth", "simulator": "the simulator"}.get(n, f"`{n}`")
+                for n in needs
+            ]
+            last = rows[-1]
+            if last["notebook"] == name and last["section"] == heading and heading:
+                merged = [*last["needs"].split(", "), *words]
+                last["needs"] = ", ".join(dict.fromkeys(merged))  # one row per section
+            else:
+                rows.append({"notebook": name, "section": heading, "needs": ", ".join(words)})
+    return rows
+
+
+def needs_markdown(paths: Iterable) -> str:
+    """`needs_rows` as the README's markdown table."""
+    lines = ["| notebook | section | needs |", "| --- | --- | --- |"]
+    for row in needs_rows(paths):
+        section = row["section"] or "(every section)"
+        lines.append(f"| {row['notebook']} | {section} | {row['needs']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m persona_lib.report.needs notebooks/*.ipynb
+    import sys
+    from pathlib import Path
+
+    print(needs_markdown(sorted(Path(p) for p in sys.argv[1:])))

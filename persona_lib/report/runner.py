@@ -20,11 +20,13 @@ inlined bundle), one without ~265 KB (JupyterLab's CSS).
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -283,7 +285,20 @@ def _data_record(data: str | os.PathLike | None, preset: str, seed: int) -> dict
     or the simulated world's preset and seed."""
     if data is None:
         return {"source": "simulated", "preset": preset, "seed": seed}
-    return {"source": "folder", "folder": os.fspath(data), **validate_folder(data).to_dict()}
+    return {"source": "folder", "folder": os.fspath(data), **_validated(data)}
+
+
+def _validated(data: str | os.PathLike) -> dict[str, Any]:
+    """`validate_folder(data).to_dict()` in a child process: validating reads every table, and
+    the memory that takes (pyarrow's pool, pandas' strings) would otherwise stay with this
+    process while the notebooks run. Its `SchemaError` comes back as is."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(_summary_of, os.fspath(data)).result()
+
+
+def _summary_of(data: str) -> dict[str, Any]:
+    return validate_folder(data).to_dict()
 
 
 def _data_parameters(paths: list[Path], data: str | os.PathLike | None) -> dict[Path, dict]:

@@ -14,6 +14,7 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -133,7 +134,8 @@ FIGURES: tuple[Figure, ...] = (
     PAGE,
     Figure("03_artwork_personalization", "dr_greedy_logistic_clicks_per_1k",
            "Clicks per 1,000 impressions of a learned artwork policy, off-policy (DR) estimate",
-           "clicks / 1k", truth="truth_greedy_logistic_clicks_per_1k"),
+           "clicks / 1k", ("dr_greedy_logistic_ci_low_per_1k", "dr_greedy_logistic_ci_high_per_1k"),
+           "truth_greedy_logistic_clicks_per_1k"),
     Figure("03_artwork_personalization", "linucb_take_fraction_lift_pct",
            "Quality plays per artwork impression, LinUCB against fixed artwork (relative)", "%",
            ("linucb_take_fraction_lift_ci_low_pct", "linucb_take_fraction_lift_ci_high_pct"),
@@ -290,24 +292,31 @@ def summary_table_rows(
 
 
 def _row_html(
-    fig: Figure, estimate: str, interval: str, truth: str, known: bool, report: str | None
+    fig: Figure, estimate: str, interval: str, truth: str | None, known: bool, report: str | None
 ) -> str:
-    """One escaped row; `interval` is HTML already (a footnote mark when missing)."""
+    """One escaped row; `interval` is HTML already (a footnote mark when missing); no truth
+    cell when `truth` is None (a run on logs)."""
     esc = html.escape
     name = esc(fig.notebook.replace("_", " "))
     source = f'<a href="{esc(quote(report))}">{name}</a>' if report else name
-    truth_cell = esc(truth) if known else f'<span class="why">{esc(truth)}</span>'
+    truth_td = ""
+    if truth is not None:
+        truth_cell = esc(truth) if known else f'<span class="why">{esc(truth)}</span>'
+        truth_td = f'<td data-label="Truth" class="num">{truth_cell}</td>'
     return (
         f'<tr><td data-label="Figure">{esc(fig.label)}</td>'
         f'<td data-label="Estimate" class="num nowrap">{esc(estimate)}</td>'
         f'<td data-label="95 % interval" class="num nowrap">{interval}</td>'
-        f'<td data-label="Truth" class="num">{truth_cell}</td>'
+        f"{truth_td}"
         f'<td data-label="Report">{source}</td></tr>'
     )
 
 
-def _table_html(ran: Mapping[str, Mapping[str, Any]], reports: Mapping[str, str | None]) -> str:
-    """The summary table, the line that explains the truth column and the interval footnotes."""
+def _table_html(
+    ran: Mapping[str, Mapping[str, Any]], reports: Mapping[str, str | None], simulated: bool = True
+) -> str:
+    """The summary table, the line that explains the truth column and the interval footnotes;
+    on logs (``simulated=False``) there is no truth column."""
     esc = html.escape
     notes: list[str] = []
     body = []
@@ -318,25 +327,40 @@ def _table_html(ran: Mapping[str, Mapping[str, Any]], reports: Mapping[str, str 
             interval_cell = f"{MISSING}<sup>{notes.index(fig.no_interval) + 1}</sup>"
         else:
             interval_cell = esc(interval)
+        shown = truth if simulated else None
         body.append(
-            _row_html(fig, estimate, interval_cell, truth, known, reports.get(fig.notebook))
+            _row_html(fig, estimate, interval_cell, shown, known, reports.get(fig.notebook))
         )
     if not body:
         return ""
     footnotes = "".join(f"<li>{MISSING} : {esc(note)}</li>" for note in notes)
+    truth_th = '<th class="num">Truth (simulator)</th>' if simulated else ""
+    note = f'<p class="note">{esc(TRUTH_MEANING)}</p>\n' if simulated else ""
     return (
         '<h2>Summary</h2>\n<div class="scroll"><table class="summary stack"><thead><tr>'
         '<th>Figure</th><th class="num">Estimate</th><th class="num">95 % interval</th>'
-        '<th class="num">Truth (simulator)</th><th>Report</th></tr></thead>\n<tbody>\n'
+        f"{truth_th}<th>Report</th></tr></thead>\n<tbody>\n"
         + "\n".join(body)
         + "\n</tbody></table></div>\n"
-        f'<p class="note">{esc(TRUTH_MEANING)}</p>\n'
+        + note
         + (f'<ol class="notes">{footnotes}</ol>\n' if footnotes else "")
     )
 
 
-def _data_line(parameters: Mapping[str, Any]) -> str:
-    """Which data the run used: the simulated world of its preset and seed."""
+def _data_line(parameters: Mapping[str, Any], data: Mapping[str, Any] | None = None) -> str:
+    """Which data the run used: a folder of logs (its name only: no machine path in a report,
+    its tables and event count), or the simulated world of its preset and seed."""
+    if data and data.get("source") == "folder":
+        tables = data.get("tables", {})
+        events = tables.get("events", {}).get("rows")
+        count = f", {fmt(events, 'count')} events" if isinstance(events, int) else ""
+        names = ", ".join(tables)
+        return (
+            f"Data: the logs in the folder {PurePath(str(data.get('folder'))).name!r} "
+            f"({names}{count}). Logs carry no true "
+            "values, so there is no truth column; sections that need the simulator or a table "
+            "the logs lack say so in their report."
+        )
     preset, seed = parameters.get("PRESET"), parameters.get("SEED")
     world = "the simulated world" + (f' of preset "{preset}"' if preset is not None else "")
     world += f", seed {seed}" if seed is not None else ""
@@ -346,6 +370,7 @@ def _data_line(parameters: Mapping[str, Any]) -> str:
 def summary_html(
     notebooks: Sequence[tuple[str, str | None, str, Mapping[str, Any]]],
     parameters: Mapping[str, Any],
+    data: Mapping[str, Any] | None = None,
 ) -> str:
     """The bottom line and the summary table as escaped HTML.
 
@@ -355,6 +380,8 @@ def summary_html(
         One entry per notebook of the run; only those with status ``"ok"`` are summarized.
     parameters : mapping
         The run's notebook parameters (``PRESET``, ``SEED``).
+    data : mapping, optional
+        run.json's ``data`` record; for a folder of logs the page names it and shows no truth.
 
     Returns
     -------
@@ -369,9 +396,10 @@ def summary_html(
         lead = f'<ul class="bottom-line">{items}</ul>'
     else:
         lead = '<p class="bottom-line">No bottom line: no notebook that computes it finished.</p>'
-    meta = esc(_data_line(parameters) + _left_out(statuses, ran))
+    meta = esc(_data_line(parameters, data) + _left_out(statuses, ran))
+    simulated = not data or data.get("source") != "folder"
     reports = {name: report for name, report, _, _ in notebooks}
     return (
         f'<section class="summary"><h2>Bottom line</h2>\n{lead}\n<p class="meta">{meta}</p>\n'
-        f"{_table_html(ran, reports)}</section>\n"
+        f"{_table_html(ran, reports, simulated)}</section>\n"
     )

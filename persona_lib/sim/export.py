@@ -1,10 +1,11 @@
 """Export a simulated world's logs as a folder of files that `load_logs` reads, truth apart.
 
 The folder holds exactly what a team would have: the logged tables of `world.LOG_TABLES` and the
-serving policy's ``propensities``, plus ``export.json`` (format, layout, file and row count per
-table; no config, seed or path). The ground truth is written only to ``truth_out`` when it is
-given, as Parquet with the world's config in its own ``export.json``, and never inside the logs
-folder. Layouts:
+serving policy's ``propensities``, any ``extra_tables`` of the schema's optional tables (e.g. the
+``assignments`` of an experiment simulated on the world), plus ``export.json`` (format, layout,
+file and row count per table; no config, seed or path). The ground truth is written only to
+``truth_out`` when it is given, as Parquet with the world's config in its own ``export.json``,
+and never inside the logs folder. Layouts:
 
 - ``files``: ``<table>.parquet`` or ``<table>.csv`` per table.
 - ``store``: ``events/day=YYYY-MM-DD/part-00000.parquet`` by the UTC date of ``ts``, the
@@ -34,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from persona_lib.data.io import atomic_path, write_json, write_parquet
+from persona_lib.data.schema import OPTIONAL_TABLES
+from persona_lib.data.validation import validate
 from persona_lib.sim.world import LOG_TABLES, World, persona_version
 
 __all__ = ["EXPORT_MANIFEST", "EXPORTED_TABLES", "export_logs"]
@@ -115,8 +118,28 @@ def _write_store(frame: pd.DataFrame, folder: Path, day: np.ndarray) -> None:
         write_parquet(part, folder / f"day={date}" / PART_FILE)
 
 
-def _write_logs(world: World, root: Path, file_format: str, layout: str) -> dict[str, Any]:
-    tables = {**world.tables, "propensities": world.propensities}
+def _extra_tables(world: World, extra: dict[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+    """The extra tables validated through the schema, their references checked on the world."""
+    if not extra:
+        return {}
+    allowed = [name for name in OPTIONAL_TABLES if name not in EXPORTED_TABLES]
+    wrong = [name for name in extra if name not in allowed]
+    if wrong:
+        raise ValueError(
+            f"extra_tables must be optional tables the world does not write ({', '.join(allowed)}),"
+            f" got {wrong}"
+        )
+    references = {**world.tables, "propensities": world.propensities}
+    return {
+        name: validate(frame, name, f"extra_tables[{name!r}]", references=references)
+        for name, frame in extra.items()
+    }
+
+
+def _write_logs(
+    world: World, root: Path, file_format: str, layout: str, extra: dict[str, pd.DataFrame]
+) -> dict[str, Any]:
+    tables = {**world.tables, "propensities": world.propensities, **extra}
     days = _partition_days(world) if layout == "store" else {}
     listed = {}
     for name, frame in tables.items():
@@ -177,6 +200,7 @@ def export_logs(
     format: str = "parquet",  # noqa: A002 - the word users type (`persona export --format`)
     layout: str = "files",
     truth_out: str | os.PathLike | None = None,
+    extra_tables: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, Any]:
     """Write a world's logged tables into `out` in the layout `load_logs` reads, without truth.
 
@@ -193,6 +217,11 @@ def export_logs(
     truth_out : str or os.PathLike, optional
         A separate folder (not inside `out`, nor `out` inside it) for the truth tables as
         Parquet and the world's config; no truth is written when None.
+    extra_tables : dict of str to DataFrame, optional
+        Optional tables of the schema the world does not hold (``assignments``, ``outcomes``,
+        ``campaigns``), e.g. the assignments of an experiment simulated on this world. Each is
+        validated (`persona_lib.data.validate`, references against the world's tables) and
+        written in its canonical dtypes like the others.
 
     Returns
     -------
@@ -204,7 +233,10 @@ def export_logs(
     Raises
     ------
     ValueError
-        An unknown format or layout, CSV with the store layout, overlapping folders.
+        An unknown format or layout, CSV with the store layout, overlapping folders, an extra
+        table that is not an optional table of the schema or one the world already writes.
+    SchemaError
+        An extra table that does not fit its schema (column, rows and problem named).
     FileExistsError
         `out` or `truth_out` holds files and is not a previous export of its kind.
 
@@ -217,11 +249,12 @@ def export_logs(
     out = Path(out)
     truth = None if truth_out is None else Path(truth_out)
     _check_arguments(format, layout, out, truth)
+    extra = _extra_tables(world, extra_tables)
     _check_target(out, LOGS_KIND)
     if truth is not None:
         _check_target(truth, TRUTH_KIND)
     with _fresh_directory(out) as tmp:
-        manifest = _write_logs(world, tmp, format, layout)
+        manifest = _write_logs(world, tmp, format, layout, extra)
     truth_manifest = None
     if truth is not None:
         with _fresh_directory(truth) as tmp:

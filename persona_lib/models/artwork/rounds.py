@@ -22,7 +22,7 @@ and by language) and the tile's title, device and session hour. Offline
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -227,6 +227,21 @@ class ArtworkRounds:
             raise ValueError(f"reward must be one of {REWARDS}, got {name!r}")
         return getattr(self, name)
 
+    def select(self, index) -> ArtworkRounds:
+        """The rounds at ``index`` (positions or a boolean mask of length ``len(self)``), in
+        that order; ``action_features`` and ``context_names`` are shared.
+
+        Examples
+        --------
+        >>> logged = rounds.select(np.isfinite(rounds.pscore))  # doctest: +SKIP
+        """
+        index = np.asarray(index)
+        if index.dtype == bool and index.shape != (len(self),):
+            raise ValueError(f"a boolean index needs {len(self)} entries, got {index.shape[0]}")
+        shared = ("action_features", "context_names")
+        per_round = (f.name for f in fields(self) if f.name not in shared)
+        return replace(self, **{name: getattr(self, name)[index] for name in per_round})
+
 
 def build_artwork_rounds(events, titles, artworks, propensities=None,
                          min_watch_minutes: float = 10.0) -> ArtworkRounds:  # fmt: skip
@@ -294,6 +309,10 @@ def _counts_before(events, catalog, positions) -> np.ndarray:
 
 
 def artwork_rounds(world, min_watch_minutes: float = 10.0) -> ArtworkRounds:
-    """`build_artwork_rounds` of a simulated `World` with its logged propensities."""
+    """`build_artwork_rounds` of a simulated `World` or a team's `Logs`, with their propensities.
+
+    Reads only logged tables: ``events``, ``titles``, ``artworks`` and ``propensities`` (None on
+    logs without that table: every ``pscore`` is then NaN).
+    """
     return build_artwork_rounds(world.events, world.titles, world.artworks, world.propensities,
                                 min_watch_minutes)  # fmt: skip

@@ -209,3 +209,54 @@ def test_invalid_arguments_are_refused():
     assert tuning.make("ease").l2 == tuning.grids["ease"].center()["l2"]  # unscored: middle
     with pytest.raises(ValueError, match="'svd' is not a candidate"):
         tuning.make("svd")
+
+
+def test_max_points_runs_the_first_units_in_the_stated_order_and_lists_the_rest():
+    full = tune_recommenders(two_tastes(), N_USERS, N_TITLES, families=FAST, budget_seconds=None,
+                             k=5, random_state=0)  # fmt: skip
+    cut = tune_recommenders(two_tastes(), N_USERS, N_TITLES, families=FAST, budget_seconds=None,
+                            max_points=4, k=5, random_state=0)  # fmt: skip
+    # each family's middle point first, then the rest of the best family's grid
+    assert cut.units == 4 and len(cut.scores) == 4 and cut.max_points == 4
+    columns = ["candidate", "stage", "fold_mean"]
+    pd.testing.assert_frame_equal(cut.scores[columns], full.scores[columns].head(4))
+    assert list(cut.scores["stage"]) == ["first", "first", "first", "grid"]
+    assert set(cut.skipped["reason"]) == {"max_points (4) reached"}
+    assert "blend" in set(cut.skipped["candidate"]) and not cut.blend_check
+    n_grid = sum(len(cut.grids[n].points()) for n in FAST)
+    assert (cut.skipped["stage"] == "grid").sum() == n_grid - 4
+    assert cut.to_dict()["max_points"] == 4 and cut.to_dict()["units"] == 4
+    # a unit budget above the whole search changes nothing; the blend counts as one unit
+    assert full.blend_check
+    assert full.units == (full.scores["candidate"] != "blend").sum() + 1
+    roomy = tune_recommenders(two_tastes(), N_USERS, N_TITLES, families=FAST, budget_seconds=None,
+                              max_points=full.units, k=5, random_state=0)  # fmt: skip
+    pd.testing.assert_frame_equal(roomy.scores[columns], full.scores[columns])
+    assert roomy.skipped.empty and roomy.chosen == full.chosen and roomy.units == full.units
+
+
+def test_max_points_of_one_scores_only_the_first_unit():
+    tuning = tune_recommenders(two_tastes(), N_USERS, N_TITLES, families=FAST,
+                               budget_seconds=None, max_points=1)  # fmt: skip
+    assert list(tuning.scores["candidate"]) == ["popularity"] and tuning.chosen == "popularity"
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="max_points must be a positive integer or None"):
+            tune_recommenders(two_tastes(), N_USERS, N_TITLES, max_points=bad)
+
+
+def test_the_table_has_one_row_per_candidate_best_score_first(tuned):
+    table = tuned.table()
+    assert list(table.columns) == ["candidate", "settings", "valid_ndcg_at_5", "fold_sd", "scored",
+                                   "skipped", "chosen"]  # fmt: skip
+    assert set(table["candidate"]) == {*FAST, "blend"} and table["chosen"].sum() == 1
+    assert table["valid_ndcg_at_5"].is_monotonic_decreasing
+    row = table.set_index("candidate").loc["ease"]
+    assert row["valid_ndcg_at_5"] == tuned.best["ease"]["fold_mean"]
+    assert row["settings"] == f"l2 = {tuned.best['ease']['params']['l2']:g}"
+    assert row["scored"] == (tuned.scores["candidate"] == "ease").sum() and row["skipped"] == 0
+    assert table.set_index("candidate").loc["popularity", "settings"] == "(none)"
+    cut = tune_recommenders(two_tastes(), N_USERS, N_TITLES, families=FAST, budget_seconds=None,
+                            max_points=1).table().set_index("candidate")  # fmt: skip
+    assert cut.index[-1] in {"ease", "item_knn", "blend"} and np.isnan(cut["fold_sd"].iloc[-1])
+    assert cut.loc["blend", "settings"] == "" and cut.loc["ease", "scored"] == 0
+    assert cut.loc["ease", "skipped"] == len(tuned.grids["ease"].points())

@@ -6,7 +6,9 @@ from persona_lib.data.schema import EVENT_TYPES
 from persona_lib.experiments import (
     analyze_arms,
     analyze_logged_experiment,
+    choose_experiment,
     compute_logged_outcomes,
+    cumulative_daily_hours,
 )
 
 T = pd.Timestamp
@@ -231,3 +233,71 @@ def test_analyze_logged_experiment_with_billing_outcomes_and_user_ids_in_errors(
     ):
         analyze_logged_experiment(EVENTS, ASSIGNMENTS, control="A", experiment="row-v2",
                                   outcomes=extra.iloc[[0, 1, 3]])  # fmt: skip
+
+
+def test_without_a_window_the_periods_are_the_whole_log_on_each_side():
+    out = compute_logged_outcomes(EVENTS, ASSIGNMENTS, experiment="row-v2", window=None,
+                                  billing=BILLING, end=T("2025-01-11"))  # fmt: skip
+    # user 1: pre 1.0 (01-07) + 1.5 + 1.0; post 0.5 + 2.0 + 1.0 (the play at 01-12)
+    np.testing.assert_allclose(out["pre_hours"], [3.5, 0.25, 0, 0])
+    np.testing.assert_allclose(out["hours"], [3.5, 1.25, 0, 0])
+    assert out["active_days"].tolist() == [3, 2, 0, 2]
+    # user 3 churned before assignment; user 4's payment failure at 01-13 now counts
+    assert out["lost"].tolist() == [0, 1, 0, 1]
+    assert out["renewals"].tolist() == [1, 1, 0, 1]
+
+
+def test_sessions_play_sessions_and_revenue_per_period():
+    out = compute_logged_outcomes(
+        EVENTS, ASSIGNMENTS, experiment="row-v2", window="2D", billing=BILLING
+    )
+    # user 1: session 12 starts pre (its stop is post), 13 and 14 post, 15 at the window's end
+    assert out["pre_sessions"].tolist() == [2, 2, 0, 0]
+    assert out["pre_play_sessions"].tolist() == [2, 1, 0, 0]
+    assert out["sessions"].tolist() == [2, 3, 0, 2]
+    assert out["play_sessions"].tolist() == [2, 3, 0, 0]
+    # paid periods in the post window: user 1 renewed at 01-10; user 4 new at 01-11
+    np.testing.assert_allclose(out["revenue_usd"], [11.99, 0, 0, 11.99])
+
+
+def test_a_session_counts_where_its_first_event_is_whatever_the_row_order():
+    shuffled = EVENTS.sample(frac=1.0, random_state=3)
+    a = compute_logged_outcomes(EVENTS, ASSIGNMENTS, experiment="row-v2", window="2D")
+    b = compute_logged_outcomes(shuffled, ASSIGNMENTS, experiment="row-v2", window="2D")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_choose_experiment_names_the_choices():
+    choice = choose_experiment(ASSIGNMENTS, "row-v2")
+    assert (choice.control, choice.variants) == ("A", ("A", "B"))
+    assert choice.control_rule == "first alphabetically"
+    assert choice.treatments == ("B",)
+    named = ASSIGNMENTS.assign(variant=ASSIGNMENTS["variant"].replace({"B": "control", "A": "new"}))
+    assert choose_experiment(named, "row-v2").control == "control"
+    assert choose_experiment(named, "row-v2").control_rule == "named control"
+    assert choose_experiment(ASSIGNMENTS, "row-v2", "B").control_rule == "given"
+    assert choose_experiment(ASSIGNMENTS, "row-v2", "B").to_dict()["variants"] == ["A", "B"]
+    with pytest.raises(ValueError, match=r"hold 2 experiments \['other', 'row-v2'\]; name the one"):
+        choose_experiment(ASSIGNMENTS)
+    with pytest.raises(ValueError, match=r"experiment 'x' is not in the assignments; they hold"):
+        choose_experiment(ASSIGNMENTS, "x")
+    with pytest.raises(ValueError, match=r"control 'C' is not a variant .* are \['A', 'B'\]"):
+        choose_experiment(ASSIGNMENTS, "row-v2", "C")
+    one = ASSIGNMENTS[ASSIGNMENTS["variant"] == "A"]
+    with pytest.raises(ValueError, match=r"the variants \['A'\]; an analysis needs at least two"):
+        choose_experiment(one, "row-v2")
+    only = ASSIGNMENTS[ASSIGNMENTS["experiment"] == "row-v2"]
+    assert choose_experiment(only).experiment == "row-v2"
+
+
+def test_cumulative_daily_hours_by_day_since_assignment():
+    hours = cumulative_daily_hours(EVENTS, ASSIGNMENTS, experiment="row-v2")
+    # user 1: 0.5 h on day 1 (01-10), 2 h on day 2, 1 h on day 3; user 2 (assigned at noon): 0.75 h
+    # on day 1, then on day 2 an unstopped play (0 h) and 0.5 h at 01-12 11:00
+    np.testing.assert_allclose(hours, [[0.5, 2.5, 3.5], [0.75, 1.25, 1.25], [0, 0, 0], [0, 0, 0]])
+    full = compute_logged_outcomes(EVENTS, ASSIGNMENTS, experiment="row-v2", window=None)
+    np.testing.assert_allclose(hours[:, -1], full["hours"])
+    two = cumulative_daily_hours(EVENTS, ASSIGNMENTS, experiment="row-v2", days=2)
+    np.testing.assert_allclose(two, hours[:, :2])
+    with pytest.raises(ValueError, match="days must be at least 1"):
+        cumulative_daily_hours(EVENTS, ASSIGNMENTS, experiment="row-v2", days=0)

@@ -8,11 +8,13 @@ from tolerances import FLOAT64
 from persona_lib.data import PopularityGenrePolicy
 from persona_lib.evaluation import linearized_interval
 from persona_lib.evaluation.artwork_online import FixedArtworkPolicy
+from persona_lib.experiments import compute_logged_outcomes
 from persona_lib.experiments.simulated import (
     METRICS,
     analyze_experiment,
     member_outcomes,
     run_simulated_experiment,
+    true_logged_effects,
 )
 from persona_lib.models.artwork import ArtworkPolicy
 from persona_lib.sim import SimulationConfig
@@ -127,3 +129,42 @@ def test_cumulative_daily_hours_end_at_the_members_total(run):
     assert np.all(np.diff(hours, axis=1) >= 0)
     sessions = cumulative_daily(world, "sessions", START_DAY)
     np.testing.assert_array_equal(sessions[:, -1], run.outcomes["experiment"]["sessions"])
+
+
+def test_the_experiment_as_logged_assignments(run):
+    run, _ = run
+    table = run.assignments("exp")
+    assert table.columns.tolist() == ["user_id", "experiment", "variant", "assigned_ts"]
+    assert table["user_id"].tolist() == list(range(run.config.n_users))
+    assert (table["variant"].to_numpy() == run.arm).all() and (table["experiment"] == "exp").all()
+    start = np.datetime64(run.config.start, "ms") + np.timedelta64(START_DAY, "D")
+    assert (table["assigned_ts"].to_numpy() == start).all()
+    # logged outcomes over the whole log after the start equal the simulator's member outcomes
+    world = run.worlds["experiment"]
+    logged = compute_logged_outcomes(world.events, table, window=None, billing=world.billing)
+    out = run.outcomes["experiment"]
+    same = {"sessions": "sessions", "play_sessions": "play_sessions", "lost": "lost",
+            "renewals": "renewals", "revenue_usd": "revenue"}  # fmt: skip
+    for mine, theirs in same.items():
+        np.testing.assert_array_equal(logged[mine], out[theirs], err_msg=mine)
+    # hours count by a play's start there, by its stop here: nearly the same total
+    assert logged["hours"].sum() == pytest.approx(out["hours"].sum(), rel=0.05)
+
+
+def test_true_logged_effects_are_paired_over_the_counterfactual_worlds(run):
+    run, _ = run
+    table = run.assignments("exp")
+    metrics = {"hours": ("hours", None), "play_rate": ("play_sessions", "sessions")}
+    truth = true_logged_effects(run, table, metrics)
+    assert truth.index.tolist() == ["hours", "play_rate"]
+    outs = {k: compute_logged_outcomes(run.worlds[k].events, table, window=None)
+            for k in ("all_treatment", "all_control")}  # fmt: skip
+    d = (outs["all_treatment"]["hours"] - outs["all_control"]["hours"]).to_numpy()
+    expected = [d.mean(), *linearized_interval(d.mean(), d)]
+    np.testing.assert_allclose(truth.loc["hours"].to_numpy(), expected, **FLOAT64)
+    t, c = outs["all_treatment"], outs["all_control"]
+    rate = t["play_sessions"].sum() / t["sessions"].sum()
+    rate -= c["play_sessions"].sum() / c["sessions"].sum()
+    assert truth.loc["play_rate", "truth"] == pytest.approx(rate, rel=1e-12)
+    low, high = truth.loc["play_rate", ["truth_ci_low", "truth_ci_high"]]
+    assert low < rate < high

@@ -3,7 +3,14 @@
 import nbformat
 import pytest
 
-from persona_lib.report.needs import cell_needs, missing_needs, needs_sentence, prune_notebook
+from persona_lib.report.needs import (
+    cell_needs,
+    missing_needs,
+    needs_markdown,
+    needs_rows,
+    needs_sentence,
+    prune_notebook,
+)
 
 
 def _notebook():
@@ -73,3 +80,19 @@ def test_pruning_is_deterministic():
 def test_needs_sentence_needs_something():
     with pytest.raises(ValueError):
         needs_sentence([])
+
+
+def test_needs_rows_read_the_tags_and_the_required_tables(tmp_path):
+    nb = _notebook()
+    nb.cells[1].source = 'DATA = ""\nworld = open_world(DATA).require("users", "titles", who="x")'
+    path = tmp_path / "09_demo.ipynb"
+    nbformat.write(nb, path)
+    rows = needs_rows([path])
+    assert rows[0] == {"notebook": "09_demo", "section": "", "needs": "`events`, `users`, `titles`"}
+    assert {"notebook": "09_demo", "section": "1. Funnel", "needs": "simulator's truth"} in rows
+    assert {"notebook": "09_demo", "section": "2. Online", "needs": "the simulator"} in rows
+    assert {
+        "notebook": "09_demo", "section": "3. Pushes", "needs": "`notifications`, simulator's truth"
+    } in rows  # fmt: skip
+    table = needs_markdown([path]).splitlines()
+    assert table[2] == "| 09_demo | (every section) | `events`, `users`, `titles` |"

@@ -3,10 +3,11 @@ day store), the truth never lands in the logs folder, and folders are replaced a
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from persona_lib.data import load_logs, validate
+from persona_lib.data import SchemaError, load_logs, validate
 from persona_lib.sim import code_version, export_logs, load_or_simulate
 from persona_lib.sim import export as export_module
 
@@ -108,3 +109,46 @@ def test_export_is_outside_the_simulator_code_hash():
     assert (
         "persona_lib/data/folder.py" in code_version.SIMULATOR_FILES
     )  # imported by the data layer
+
+
+def _assignments(world):
+    users = world.users["user_id"].to_numpy()[:40]
+    return pd.DataFrame({
+        "user_id": users,
+        "experiment": "rows-v2",
+        "variant": np.where(users % 2 == 0, "control", "treatment"),
+        "assigned_ts": pd.Timestamp(world.config.start) + pd.Timedelta(days=2),
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", ["files", "store"])
+def test_extra_tables_are_validated_and_round_trip(world, tmp_path, layout):
+    assignments = _assignments(world)
+    done = export_logs(world, tmp_path / "logs", layout=layout,
+                       extra_tables={"assignments": assignments})  # fmt: skip
+    assert done["tables"]["assignments"] == {"file": "assignments.parquet", "rows": 40}
+    logs = load_logs(tmp_path / "logs")
+    pd.testing.assert_frame_equal(logs.assignments, validate(assignments, "assignments"))
+    assert logs.outcomes is None and logs.campaigns is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "error", "problem"),
+    [
+        ({"movies": "frame"}, ValueError, r"optional tables the world .*\['movies'\]"),
+        ({"propensities": "frame"}, ValueError, r"\['propensities'\]"),
+        ({"events": "frame"}, ValueError, r"\['events'\]"),
+        ({"assignments": "no variant"}, SchemaError, r"extra_tables\['assignments'\].*'variant'"),
+        ({"assignments": "unknown user"}, SchemaError, r"extra_tables\['assignments'\].*user"),
+    ],
+)
+def test_bad_extra_tables_are_refused_before_writing(world, tmp_path, extra, error, problem):
+    frame = _assignments(world)
+    name, kind = next(iter(extra.items()))
+    if kind == "no variant":
+        frame = frame.drop(columns="variant")
+    if kind == "unknown user":
+        frame.loc[3, "user_id"] = world.users["user_id"].max() + 1
+    with pytest.raises(error, match=problem):
+        export_logs(world, tmp_path / "logs", extra_tables={name: frame})
+    assert not (tmp_path / "logs").exists()

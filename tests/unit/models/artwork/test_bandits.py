@@ -290,3 +290,46 @@ def test_context_features_width_and_catalog():
     ctx = context_features(np.zeros((2, 41)), [0, 1], [1, 0], [3, 20], catalog)
     assert ctx.shape == (2, len(CONTEXT_FEATURES))
     np.testing.assert_array_equal(ctx[:, -2:], [[0, 0], [1, 1]])
+
+
+def tiny_logs(propensities):
+    """A team's logs as `artwork_rounds` sees them: logged tables only, no truth."""
+    from types import SimpleNamespace
+
+    titles, artworks = tiny_tables()
+    events = tiny_events([
+        (0, "impression", 0, 0, "popular"), (0, "impression", 1, 3, "popular"),
+        (0, "click", 0, 0, "popular"), (9, "impression", 1, 2, "popular"),
+    ])  # fmt: skip
+    return SimpleNamespace(events=events, titles=titles, artworks=artworks,
+                           propensities=propensities)  # fmt: skip
+
+
+def test_rounds_of_logs_read_their_propensities_and_nan_without():
+    from persona_lib.models.artwork import artwork_rounds
+
+    logged = pd.DataFrame({"event_id": np.array([0, 3], np.int32),
+                           "pscore": np.array([0.5, 0.25], np.float32)})  # fmt: skip
+    rounds = artwork_rounds(tiny_logs(logged))
+    assert list(rounds.event_id) == [0, 1, 3]
+    np.testing.assert_array_equal(rounds.pscore, [0.5, np.nan, 0.25])
+    assert np.isnan(artwork_rounds(tiny_logs(None)).pscore).all()
+
+
+def test_select_keeps_rounds_in_order_and_shares_the_catalog():
+    from persona_lib.models.artwork import artwork_rounds
+
+    logged = pd.DataFrame({"event_id": np.array([0, 3], np.int32),
+                           "pscore": np.array([0.5, 0.25], np.float32)})  # fmt: skip
+    rounds = artwork_rounds(tiny_logs(logged))
+    known = rounds.select(np.isfinite(rounds.pscore))
+    assert list(known.event_id) == [0, 3] and len(known) == 2
+    np.testing.assert_array_equal(known.pscore, [0.5, 0.25])
+    np.testing.assert_array_equal(known.candidates, rounds.candidates[[0, 2]])
+    np.testing.assert_array_equal(known.context, rounds.context[[0, 2]])
+    np.testing.assert_array_equal(known.click, [1, 0])
+    assert known.action_features is rounds.action_features
+    assert known.context_names == rounds.context_names
+    assert list(rounds.select([2, 0]).event_id) == [3, 0]
+    with pytest.raises(ValueError, match="a boolean index needs 3 entries, got 2"):
+        rounds.select(np.array([True, False]))
