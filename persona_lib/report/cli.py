@@ -77,6 +77,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     run.add_argument("--hide-code", action="store_true", help="leave code cells out of reports")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--jobs", type=int, default=None, metavar="N",
+                     help="notebooks run at once (default: the number of cores)")  # fmt: skip
 
     validate = commands.add_parser(
         "validate", help="check a CSV or Parquet file, or a folder of logs, against the schema"
@@ -152,6 +154,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.data is not None and not Path(args.data).is_dir():
             raise ValueError(f"--data {args.data}: no such folder")
+        if args.jobs is not None and args.jobs < 1:
+            raise ValueError(f"--jobs {args.jobs}: give at least 1")
         _check_preset(args.preset)
         paths = discover_notebooks(args.notebooks, args.only)
         if not paths:
@@ -167,6 +171,7 @@ def _run(args: argparse.Namespace) -> int:
             notebooks_dir=args.notebooks,
             hide_code=args.hide_code,
             progress=not args.no_progress,
+            jobs=args.jobs,
             data=args.data,
         )
     except ValueError as exc:

@@ -22,45 +22,25 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import subprocess
-import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from persona_lib.data.folder import validate_folder
 from persona_lib.data.io import write_json, write_text
 from persona_lib.report.export import export_html
 from persona_lib.report.index_page import index_html
 from persona_lib.report.metrics import metrics_path, read_metrics
 from persona_lib.report.needs import prune_notebook
 from persona_lib.report.parameters import parameter_defaults
+from persona_lib.report.run_record import data_record, run_record
+from persona_lib.sim.source import WORLDS_LOG, opened_worlds
 
 __all__ = ["NotebookResult", "RunInterrupted", "RunResult", "discover_notebooks", "run_notebooks"]
-
-KEY_PACKAGES = (
-    "persona",
-    "numpy",
-    "pandas",
-    "scipy",
-    "scikit-learn",
-    "implicit",
-    "lightgbm",
-    "pyarrow",
-    "altair",
-    "vl-convert-python",
-    "papermill",
-    "nbconvert",
-    "nbformat",
-    "ipykernel",
-)
 
 
 @dataclass(frozen=True)
@@ -75,6 +55,7 @@ class NotebookResult:
     html: str | None
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    worlds: tuple[str, ...] = ()  # cached simulated worlds it opened (folders in DATA_DIR)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of the fields."""
@@ -165,9 +146,11 @@ def discover_notebooks(
 def _execute(
     path: Path, out_dir: Path, parameters: dict[str, Any], progress: bool,
     tables: tuple[str, ...] | None = None,
-) -> str | None:  # fmt: skip
-    """Execute one notebook into ``<out_dir>/<stem>.ipynb``; return the error text or None.
+) -> tuple[str | None, tuple[str, ...]]:  # fmt: skip
+    """Execute one notebook into ``<out_dir>/<stem>.ipynb``.
 
+    Returns the error text (None on success) and the cached simulated worlds the notebook
+    opened (`persona_lib.sim.source.WORLDS_LOG`: their folder names under ``DATA_DIR``).
     With `tables` (a run on a folder of logs) the notebook executed is `prune_notebook`'s: the
     sections whose needs those tables do not meet are left out, each replaced by one line.
     """
@@ -181,7 +164,8 @@ def _execute(
             source = Path(tmp) / f"input-{path.name}"
             pruned = prune_notebook(nbformat.read(path, as_version=4), tables)
             source.write_text(nbformat.writes(pruned), encoding="utf-8")
-        error = None
+        error, log = None, Path(tmp) / "worlds.jsonl"
+        os.environ[WORLDS_LOG] = str(log)  # the kernel inherits it
         try:
             papermill.execute_notebook(
                 str(source),
@@ -195,11 +179,14 @@ def _execute(
             error = f"{exc.ename}: {exc.evalue}"
         except Exception as exc:  # kernel death, missing kernel, bad notebook: report, go on
             error = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.environ.pop(WORLDS_LOG, None)
+        worlds = opened_worlds(log)
         if scratch.exists():
             nb = nbformat.read(scratch, as_version=4)
             nb.metadata.setdefault("papermill", {})["output_path"] = str(target)
             write_text(nbformat.writes(nb), target)
-    return error
+    return error, worlds
 
 
 def _output_files(path: Path, out_dir: Path) -> tuple[Path, Path, Path]:
@@ -225,7 +212,7 @@ def _run_one(
     metrics_file, ipynb, html_file = _output_files(path, out_dir)
     _remove_outputs(path, out_dir)  # never show an earlier run's output as this run's
     start = time.perf_counter()
-    error = _execute(path, out_dir, parameters, progress, tables)
+    error, worlds = _execute(path, out_dir, parameters, progress, tables)
     execute_s = time.perf_counter() - start
     html_path, export_s = None, 0.0
     if ipynb.exists():
@@ -248,57 +235,8 @@ def _run_one(
         html=html_path.name if html_path else None,
         metrics=metrics,
         error=error,
+        worlds=worlds,
     )
-
-
-def _package_versions() -> dict[str, str | None]:
-    """Installed versions of the packages that shape the results."""
-    versions: dict[str, str | None] = {"python": sys.version.split()[0]}
-    for name in KEY_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
-def _git_commit(folder: Path) -> str | None:
-    """``git rev-parse HEAD`` of the folder's repository, or None outside git."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and commit else None
-
-
-def _data_record(data: str | os.PathLike | None, preset: str, seed: int) -> dict[str, Any]:
-    """run.json's ``data``: the folder as given (never made absolute) and its tables' rows,
-    layout and SHA-256 (validating it: a `SchemaError` here comes before anything is written),
-    or the simulated world's preset and seed."""
-    if data is None:
-        return {"source": "simulated", "preset": preset, "seed": seed}
-    return {"source": "folder", "folder": os.fspath(data), **_validated(data)}
-
-
-def _validated(data: str | os.PathLike) -> dict[str, Any]:
-    """`validate_folder(data).to_dict()` in a child process: validating reads every table, and
-    the memory that takes (pyarrow's pool, pandas' strings) would otherwise stay with this
-    process while the notebooks run. Its `SchemaError` comes back as is."""
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(_summary_of, os.fspath(data)).result()
-
-
-def _summary_of(data: str) -> dict[str, Any]:
-    return validate_folder(data).to_dict()
 
 
 def _data_parameters(paths: list[Path], data: str | os.PathLike | None) -> dict[Path, dict]:
@@ -307,33 +245,6 @@ def _data_parameters(paths: list[Path], data: str | os.PathLike | None) -> dict[
         return {}
     absolute = str(Path(data).resolve())
     return {p: {"DATA": absolute} for p in paths if "DATA" in parameter_defaults(p)}
-
-
-def _run_record(
-    base: dict[str, Any],
-    data: dict[str, Any],
-    results: list[NotebookResult],
-    unfinished: list[str],
-    folder: Path,
-    started: float,
-    duration_s: float,
-) -> dict[str, Any]:
-    """The JSON-safe content of run.json; `unfinished` names the notebooks a Ctrl-C cut off."""
-    return {
-        "status": "interrupted" if unfinished else "complete",
-        "complete": not unfinished,
-        "unfinished": unfinished,
-        "data": data,
-        "parameters": base,
-        "seeds": {"SEED": base.get("SEED")},
-        "started_at": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "duration_s": round(duration_s, 3),
-        "git_commit": _git_commit(folder),
-        "packages": _package_versions(),
-        "notebooks": [nb.to_dict() for nb in results],
-        "failed": [nb.name for nb in results if nb.status != "ok"],
-    }
 
 
 def _prepare_out_dir(out: Path) -> None:
@@ -375,6 +286,24 @@ def _write_reports(
     return written[0], written[1]
 
 
+def _run_parallel(tasks: dict[Path, tuple], jobs: int, done: dict, bar) -> None:
+    """`_run_one` of every task in `jobs` spawned processes (each its own environment, so the
+    worlds log of one notebook is not another's); results land in `done` as they finish."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
+        futures = {
+            pool.submit(_run_one, path, out, params, hide, False, tables): key
+            for key, (path, out, params, hide, tables) in tasks.items()
+        }
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            bar.update()
+    finally:
+        bar.close()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_notebooks(
     preset: str = "default",
     seed: int = 0,
@@ -385,6 +314,7 @@ def run_notebooks(
     hide_code: bool = False,
     progress: bool = True,
     data: str | os.PathLike | None = None,
+    jobs: int | None = None,
 ) -> RunResult:
     """Execute the numbered notebooks and write their reports, ``index.html`` and ``run.json``.
 
@@ -411,6 +341,11 @@ def run_notebooks(
         runs; its absolute path is passed as ``DATA`` to each notebook whose parameters cell
         declares ``DATA``. ``run.json`` records it as given, with each table's rows, layout
         and SHA-256; without it, ``data`` names the simulated preset and seed.
+    jobs : int, optional
+        Notebooks run at once, each in its own process (default: the number of cores, at most
+        the number of notebooks). The outputs are those of a serial run: each notebook writes
+        only its own files, and a world several notebooks use is simulated once (the cache
+        takes a lock while it simulates). With more than one job, one bar counts notebooks.
 
     Returns
     -------
@@ -443,29 +378,42 @@ def run_notebooks(
     paths = discover_notebooks(notebooks_dir, only)
     if data is not None and "DATA" in (parameters or {}):
         raise ValueError("DATA is set by --data (the data argument), not as a parameter")
-    data_record = _data_record(data, preset, seed)
+    source = data_record(data, preset, seed)
     data_parameters = _data_parameters(paths, data)
     out = Path(out_dir).resolve()
     _prepare_out_dir(out)
     base = {"PRESET": preset, "SEED": seed, "OUT_DIR": str(out), **(parameters or {})}
     folder = paths[0].parent if paths else Path.cwd()
-    started, clock, results = time.time(), time.perf_counter(), []
+    started, clock, done = time.time(), time.perf_counter(), {}
+    tasks = {
+        path: (
+            path, out, {**base, **data_parameters.get(path, {})}, hide_code,
+            tuple(source["tables"]) if path in data_parameters else None,
+        )
+        for path in paths
+    }  # fmt: skip
+    jobs = min(jobs or os.cpu_count() or 1, max(len(paths), 1))
     try:
-        for path in tqdm(paths, desc="notebooks", unit="nb", disable=not progress):
-            parameters_of = {**base, **data_parameters.get(path, {})}
-            tables = tuple(data_record["tables"]) if path in data_parameters else None
-            results.append(_run_one(path, out, parameters_of, hide_code, progress, tables))
+        if jobs == 1:
+            for path in tqdm(paths, desc="notebooks", unit="nb", disable=not progress):
+                path_, out_, params, hide, tables = tasks[path]
+                done[path] = _run_one(path_, out_, params, hide, progress, tables)
+        else:
+            _run_parallel(tasks, jobs, done, tqdm(total=len(paths), desc="notebooks", unit="nb",
+                                                  disable=not progress))  # fmt: skip
     except KeyboardInterrupt as exc:
-        unfinished = paths[len(results) :]
-        if unfinished:
-            _remove_outputs(unfinished[0], out)  # the kernel may have written its metrics
+        results = [done[p] for p in paths if p in done]
+        unfinished = [p for p in paths if p not in done]
+        for path in unfinished:
+            _remove_outputs(path, out)  # a kernel may have written its metrics
         duration_s = time.perf_counter() - clock
         unfinished_names = [p.stem for p in unfinished]
-        run = _run_record(base, data_record, results, unfinished_names, folder, started, duration_s)
+        run = run_record(base, source, results, unfinished_names, folder, started, duration_s)
         run_json, _ = _write_reports(run, results, out)
         raise RunInterrupted(str(run_json)) from exc
+    results = [done[p] for p in paths]
     duration_s = time.perf_counter() - clock
-    run = _run_record(base, data_record, results, [], folder, started, duration_s)
+    run = run_record(base, source, results, [], folder, started, duration_s)
     run_json, index = _write_reports(run, results, out)
     return RunResult(
         out_dir=str(out),

@@ -19,14 +19,26 @@ from pathlib import Path
 
 from persona_lib.data.folder import Logs, TruthUnavailable, load_logs
 from persona_lib.signals.engines import open_signals
-from persona_lib.sim import code_version
-from persona_lib.sim.cache import load_or_simulate
+from persona_lib.sim.cache import (
+    cached_world,
+    directory_lock,
+    load_or_simulate,
+    preset_cache_dir,
+)
 from persona_lib.sim.config import SimulationConfig
 from persona_lib.sim.event_store import ensure_store, logs_store_matches, write_logs_to_store
-from persona_lib.sim.simulate import simulate
-from persona_lib.sim.world import FORMAT_VERSION, MANIFEST, World, load_world, save_world
+from persona_lib.sim.world import World
 
-__all__ = ["TruthUnavailable", "config_cache_dir", "open_engine", "open_world"]
+__all__ = [
+    "WORLDS_LOG",
+    "TruthUnavailable",
+    "config_cache_dir",
+    "open_engine",
+    "open_world",
+    "opened_worlds",
+]
+
+WORLDS_LOG = "PERSONA_WORLDS_LOG"  # environment: a file where open_world notes each cached world
 
 
 def _digest(payload: dict) -> str:
@@ -36,22 +48,6 @@ def _digest(payload: dict) -> str:
 def config_cache_dir(config: SimulationConfig, data_dir: str | os.PathLike) -> Path:
     """``<data_dir>/config-<first 16 hex of the SHA-256 of the config's JSON>``."""
     return Path(data_dir) / f"config-{_digest(config.to_dict())}"
-
-
-def _cached(config: SimulationConfig, data_dir: str | os.PathLike) -> World:
-    directory = config_cache_dir(config, data_dir)
-    manifest = directory / MANIFEST
-    if manifest.is_file():
-        stored = json.loads(manifest.read_text(encoding="utf-8"))
-        if (
-            stored.get("format") == FORMAT_VERSION
-            and stored.get("config") == config.to_dict()
-            and stored.get("code") == code_version.code_manifest()
-        ):
-            return load_world(directory)
-    world = simulate(config)
-    save_world(world, directory)
-    return world
 
 
 def open_world(
@@ -87,8 +83,31 @@ def open_world(
     if data:
         return load_logs(data)
     if isinstance(world, SimulationConfig):
-        return _cached(world, data_dir)
-    return load_or_simulate(world, random_state=random_state, data_dir=data_dir)
+        directory = config_cache_dir(world, data_dir)
+        opened = cached_world(world, directory)
+    else:
+        directory = preset_cache_dir(world, random_state, data_dir)
+        opened = load_or_simulate(world, random_state=random_state, data_dir=data_dir)
+    _note(directory)
+    return opened
+
+
+def _note(directory: Path) -> None:
+    """Append the cached world's folder name to the file `WORLDS_LOG` names, when it is set
+    (`persona run` sets it per notebook, so run.json says which world each notebook read)."""
+    log = os.environ.get(WORLDS_LOG)
+    if log:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"world": directory.name}) + "\n")
+
+
+def opened_worlds(log: str | os.PathLike) -> tuple[str, ...]:
+    """The folder names `open_world` noted in `log`, first opening first, each once."""
+    path = Path(log)
+    if not path.is_file():
+        return ()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(dict.fromkeys(json.loads(line)["world"] for line in lines if line.strip()))
 
 
 def open_engine(engine: str, world: World | Logs, store: str | os.PathLike | None = None):
@@ -119,9 +138,11 @@ def open_engine(engine: str, world: World | Logs, store: str | os.PathLike | Non
             raise ValueError(f"the {engine} engine needs store= for logs not in the store layout")
         key = {t: world.summary[t].sha256 for t in world.summary.names}
         root = Path(store).with_name(f"logs-{_digest(key)}")
-        if not logs_store_matches(root, key):
-            write_logs_to_store(world.tables, root, key)
+        with directory_lock(root):  # notebooks run at once share this store
+            if not logs_store_matches(root, key):
+                write_logs_to_store(world.tables, root, key)
         return open_signals(engine, store=root)
     if store is None:
         raise ValueError(f"the {engine} engine needs store= for a simulated world")
-    return open_signals(engine, store=ensure_store(world, store))
+    with directory_lock(store):
+        return open_signals(engine, store=ensure_store(world, store))

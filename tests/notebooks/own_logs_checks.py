@@ -33,3 +33,8 @@ def markdown_text(executed_notebook) -> str:
     """The markdown cells of an executed notebook file, joined."""
     cells = json.loads(executed_notebook.read_text())["cells"]
     return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def result_of(run, name):
+    """The `NotebookResult` of `name` in `run`."""
+    return next(nb for nb in run.notebooks if nb.name == name)

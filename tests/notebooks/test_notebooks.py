@@ -30,15 +30,6 @@ from chromium import chromium_path, dump_dom, non_blank_fraction, screenshot  # 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    data = tmp_path_factory.mktemp("data")
-    return run_notebooks(
-        preset="smoke", seed=0, out_dir=out, parameters={"DATA_DIR": str(data)}, progress=False
-    )
-
-
 Z_MAX = 4.0  # |z| of an estimate against its truth; P(|Z| >= 4) = 6.3e-5 for a correct one
 
 
@@ -66,6 +57,19 @@ def test_every_notebook_runs(smoke_run):
         out = Path(smoke_run.out_dir)
         assert (out / nb.html).is_file() and (out / nb.ipynb).is_file()
         assert nb.metrics, f"{nb.name} recorded no metrics"
+
+
+def test_one_job_writes_what_parallel_jobs_wrote(smoke_run, smoke_data_dir, tmp_path):
+    """The session's smoke run used one process per core; 05 and 07 again with ``jobs=1``
+    (reading the worlds that run cached) write byte-identical metrics files."""
+    serial = run_notebooks(
+        preset="smoke", seed=0, out_dir=tmp_path / "serial", only=["05", "07"],
+        parameters={"DATA_DIR": str(smoke_data_dir)}, progress=False, jobs=1,
+    )  # fmt: skip
+    assert not serial.failed, [nb.error for nb in serial.notebooks]
+    for name in ("05_experiments", "07_sales_conversions"):
+        parallel = (Path(smoke_run.out_dir) / f"{name}.metrics.json").read_bytes()
+        assert (tmp_path / "serial" / f"{name}.metrics.json").read_bytes() == parallel, name
 
 
 def test_data_signals_agree_with_truth_and_public_figures(smoke_run):

@@ -1,8 +1,9 @@
 """Every notebook that takes ``DATA`` runs on the exported logs of its own simulated world.
 
-For each such notebook: run it on smoke with a fresh world cache, take the one world it opened
-(``open_world`` caches it there), export that world's logs without the truth (`export_logs`),
-run the notebook again with ``persona run --data`` on the export, and check that
+For each such notebook: take the one cached world it opened in the session's smoke run
+(`NotebookResult.worlds`, noted by ``open_world``), export that world's logs without the truth
+(`export_logs`), run the notebook again with ``persona run --data`` on the export, and check
+that
 
 - it succeeds although nothing in the folder (and nothing it can reach: `Logs.truth` raises)
   carries the truth;
@@ -15,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from own_logs_checks import assert_logs_figures_match
+from own_logs_checks import assert_logs_figures_match, result_of
 
 from persona_lib.report.parameters import parameter_defaults
 from persona_lib.report.runner import discover_notebooks, run_notebooks
@@ -37,16 +38,11 @@ def test_some_notebook_takes_data():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_on_its_exported_logs(path, tmp_path):
-    cache = tmp_path / "cache"
-    simulated = run_notebooks(
-        preset="smoke", seed=0, out_dir=tmp_path / "simulated", only=[path.stem[:2]],
-        parameters={"DATA_DIR": str(cache)}, progress=False,
-    )  # fmt: skip
-    assert not simulated.failed, [nb.error for nb in simulated.notebooks]
-    worlds = sorted(p.parent for p in cache.glob("*/manifest.json"))
-    assert len(worlds) == 1, f"{path.stem} opened {len(worlds)} cached worlds: {worlds}"
-    export_logs(load_world(worlds[0]), tmp_path / "logs")
+def test_notebook_on_its_exported_logs(path, tmp_path, smoke_run, smoke_data_dir):
+    simulated = result_of(smoke_run, path.stem)
+    assert simulated.status == "ok", simulated.error
+    assert len(simulated.worlds) == 1, f"{path.stem} opened the worlds {simulated.worlds}"
+    export_logs(load_world(smoke_data_dir / simulated.worlds[0]), tmp_path / "logs")
 
     on_logs = run_notebooks(
         preset="smoke", seed=0, out_dir=tmp_path / "logs-run", only=[path.stem[:2]],
@@ -57,7 +53,7 @@ def test_notebook_on_its_exported_logs(path, tmp_path):
     assert not (tmp_path / "unused-cache").exists() or not any(
         (tmp_path / "unused-cache").glob("*/manifest.json")
     ), "the run on logs simulated a world"
-    sim_metrics = simulated.notebooks[0].metrics
+    sim_metrics = simulated.metrics
     log_metrics = on_logs.notebooks[0].metrics
     assert_logs_figures_match(sim_metrics, log_metrics)
     assert log_metrics, "nothing computed on the logs"

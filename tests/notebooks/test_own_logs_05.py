@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from own_logs_checks import assert_logs_figures_match
+from own_logs_checks import assert_logs_figures_match, result_of
 
 from persona_lib.data import PopularityGenrePolicy
 from persona_lib.experiments import assign
@@ -54,13 +54,10 @@ def _experiment_export(root, folder):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, smoke_run):
     root = Path(__file__).resolve().parents[2]
     tmp = tmp_path_factory.mktemp("own_logs_05")
-    simulated = run_notebooks(
-        preset="smoke", seed=SEED, out_dir=tmp / "simulated", only=[NAME[:2]],
-        parameters={"DATA_DIR": str(tmp / "cache")}, progress=False,
-    )  # fmt: skip
+    simulated = result_of(smoke_run, NAME)  # the session's simulated run of 05
     _experiment_export(root, tmp / "logs")
     on_logs = run_notebooks(
         preset="smoke", seed=SEED, out_dir=tmp / "logs-run", only=[NAME[:2]],
@@ -71,10 +68,10 @@ def runs(tmp_path_factory):
 
 def test_05_on_its_exported_experiment_equals_the_simulated_run(runs):
     tmp, simulated, on_logs = runs
-    assert not simulated.failed, [nb.error for nb in simulated.notebooks]
+    assert simulated.status == "ok", simulated.error
     assert not on_logs.failed, [nb.error for nb in on_logs.notebooks]
     assert not any((tmp / "unused-cache").glob("*/manifest.json")), "the run on logs simulated"
-    sim_metrics = simulated.notebooks[0].metrics
+    sim_metrics = simulated.metrics
     log_metrics = on_logs.notebooks[0].metrics
     missing = [k for k in ESTIMATES if k not in log_metrics]
     assert not missing, f"estimates not computed on the logs: {missing}"

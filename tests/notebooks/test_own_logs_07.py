@@ -12,7 +12,7 @@ section says that it needs one.
 import json
 
 import pytest
-from own_logs_checks import assert_logs_figures_match, markdown_text
+from own_logs_checks import assert_logs_figures_match, markdown_text, result_of
 
 from persona_lib.data import validate
 from persona_lib.data.io import write_parquet
@@ -28,17 +28,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, smoke_run, smoke_data_dir):
     tmp = tmp_path_factory.mktemp("own_logs_07")
-    cache = tmp / "cache"
-    simulated = run_notebooks(
-        preset="smoke", seed=SEED, out_dir=tmp / "simulated", only=[NAME[:2]],
-        parameters={"DATA_DIR": str(cache)}, progress=False,
-    )  # fmt: skip
-    assert not simulated.failed, [nb.error for nb in simulated.notebooks]
-    worlds = sorted(p.parent for p in cache.glob("*/manifest.json"))
-    assert len(worlds) == 1, f"{NAME} opened {len(worlds)} cached worlds: {worlds}"
-    world = load_world(worlds[0])
+    simulated = result_of(smoke_run, NAME)  # the session's simulated run of 07
+    assert simulated.status == "ok", simulated.error
+    assert len(simulated.worlds) == 1, f"{NAME} opened the worlds {simulated.worlds}"
+    world = load_world(smoke_data_dir / simulated.worlds[0])
     export_logs(world, tmp / "logs")
     sales = simulate_sales(world, SalesConfig(random_state=SEED))  # as the notebook does
     campaigns = offer_campaign(sales.tables["upgrade_offers"], sales.campaign_date)
@@ -60,7 +55,7 @@ def test_07_on_logs_with_campaigns_equals_the_simulated_run(runs):
     tmp, simulated, on_logs, _ = runs
     assert not on_logs.failed, [nb.error for nb in on_logs.notebooks]
     assert not any((tmp / "unused-cache").glob("*/manifest.json")), "the run on logs simulated"
-    sim_metrics = simulated.notebooks[0].metrics
+    sim_metrics = simulated.metrics
     log_metrics = on_logs.notebooks[0].metrics
     assert_logs_figures_match(sim_metrics, log_metrics)
     # the upsell study ran on the logged campaign: its figures are there
@@ -80,6 +75,6 @@ def test_07_on_logs_without_campaigns_says_what_the_upsell_needs(runs):
     assert not without.failed, [nb.error for nb in without.notebooks]
     metrics = without.notebooks[0].metrics
     assert set(metrics) == {"members"}
-    assert metrics["members"] == simulated.notebooks[0].metrics["members"]
+    assert metrics["members"] == simulated.metrics["members"]
     text = markdown_text(tmp / "no-campaigns-run" / f"{NAME}.ipynb")
     assert "this section needs a `campaigns` table" in text

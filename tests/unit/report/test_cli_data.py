@@ -63,7 +63,7 @@ def ran(monkeypatch):
 
 def run(notebooks, out, *extra):
     args = ["run", "--preset", "smoke", "--notebooks", str(notebooks), "--out", str(out)]
-    return main([*args, "--no-progress", *extra])
+    return main([*args, "--no-progress", "--jobs", "1", *extra])  # the fake runs in this process
 
 
 # --- bad folders: one case each ------------------------------------------------------------

@@ -54,7 +54,20 @@ def no_kernel(monkeypatch):
 
 
 def run(notebooks, out, *extra):
-    return main(["run", "--notebooks", str(notebooks), "--out", str(out), "--no-progress", *extra])
+    # one job: the fakes of `_run_one` live in this process
+    return main(
+        [
+            "run",
+            "--notebooks",
+            str(notebooks),
+            "--out",
+            str(out),
+            "--no-progress",
+            "--jobs",
+            "1",
+            *extra,
+        ]
+    )
 
 
 def assert_one_line_error(capsys, message, code, expected_code=2):
@@ -298,7 +311,7 @@ def test_ctrl_c_inside_papermill_leaves_no_temporary_folder(monkeypatch, noteboo
     monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
     out = (tmp_path / "out").resolve()
     with pytest.raises(runner.RunInterrupted) as interrupted:
-        runner.run_notebooks(out_dir=out, notebooks_dir=notebooks, progress=False)
+        runner.run_notebooks(out_dir=out, notebooks_dir=notebooks, progress=False, jobs=1)
     assert isinstance(interrupted.value, KeyboardInterrupt)
     assert interrupted.value.run_json == str(out / "run.json")
     assert scratch[0].parent.parent == out and scratch[0].parent.name.startswith(".01_a.")

@@ -35,3 +35,19 @@ def test_a_config_is_simulated_once_and_then_read_from_its_cache(cache):
     pd.testing.assert_frame_equal(first.events, again.events, check_exact=True)
     other = config.replace(random_state=4)
     assert config_cache_dir(other, cache) != directory
+
+
+def test_opened_worlds_are_noted_when_the_log_is_set(cache, tmp_path, monkeypatch):
+    from persona_lib.sim.cache import preset_cache_dir
+    from persona_lib.sim.source import WORLDS_LOG, opened_worlds
+
+    log = tmp_path / "worlds.jsonl"
+    open_world("", "smoke", random_state=0, data_dir=cache)
+    assert opened_worlds(log) == ()  # not set: nothing noted
+    monkeypatch.setenv(WORLDS_LOG, str(log))
+    config = load_preset("smoke").replace(random_state=3, n_users=200, n_days=5)
+    open_world(None, config, data_dir=cache)
+    open_world("", "smoke", random_state=0, data_dir=cache)
+    open_world(None, config, data_dir=cache)  # once each, first opening first
+    expected = (config_cache_dir(config, cache).name, preset_cache_dir("smoke", 0, cache).name)
+    assert opened_worlds(log) == expected == (expected[0], "smoke-0")
