@@ -23,6 +23,7 @@ from persona_lib.experiments.results import TestResult
 from persona_lib.experiments.sequential import (
     DEFAULT_TAU_STD,
     SequentialTest,
+    msprt_cumulative,
     msprt_means,
     msprt_proportions,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "holm",
     "mde_means",
     "mde_proportions",
+    "msprt_cumulative",
     "msprt_means",
     "msprt_proportions",
     "power_means",

@@ -29,7 +29,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_TAU_STD", "SequentialTest", "msprt_means", "msprt_proportions"]
+__all__ = [
+    "DEFAULT_TAU_STD",
+    "SequentialTest",
+    "msprt_cumulative",
+    "msprt_means",
+    "msprt_proportions",
+]
 
 DEFAULT_TAU_STD = 0.1
 
@@ -102,6 +108,38 @@ def msprt_means(
     """
     d, p, low, high = _means_sequence(n_c, sum_c, sumsq_c, n_t, sum_t, sumsq_t, alpha, tau_std)
     return _as_output(n_c, n_t, d, p, low, high, alpha)
+
+
+def msprt_cumulative(
+    control, treatment, alpha: float = 0.05, tau_std: float = DEFAULT_TAU_STD
+) -> pd.DataFrame:
+    """mSPRT of treatment minus control, looked at once per column of two cumulative matrices.
+
+    Parameters
+    ----------
+    control, treatment : arrays, shape (members, looks)
+        Each member's running total (hours watched since assignment, say) at each look; every
+        member is present at every look.
+
+    Returns
+    -------
+    DataFrame
+        `msprt_means` of the per-look counts, sums and sums of squares: one row per look
+        (``look`` from 1) with the estimate, always-valid p-value and interval, and ``reject``.
+
+    Examples
+    --------
+    >>> c = np.array([[0.0, 1.0], [1.0, 1.0]]); t = np.array([[1.0, 3.0], [2.0, 4.0]])
+    >>> msprt_cumulative(c, t)["estimate"].tolist()
+    [1.0, 2.5]
+    """
+    c, t = (np.atleast_2d(np.asarray(a, dtype=np.float64)) for a in (control, treatment))
+    if c.shape[1] != t.shape[1]:
+        raise ValueError(f"control has {c.shape[1]} looks, treatment {t.shape[1]}")
+    if min(len(c), len(t)) < 2:
+        raise ValueError("each arm needs at least 2 members")
+    n_c, n_t = np.full(c.shape[1], len(c)), np.full(t.shape[1], len(t))
+    return msprt_means(n_c, c.sum(0), (c**2).sum(0), n_t, t.sum(0), (t**2).sum(0), alpha, tau_std)
 
 
 def msprt_proportions(

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,7 +46,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from persona_lib.data import schema
-from persona_lib.data.io import write_json, write_parquet
+from persona_lib.data.io import atomic_directory, write_json, write_parquet
 from persona_lib.data.policies import ServingPolicy
 from persona_lib.sim import code_version
 from persona_lib.sim.config import SimulationConfig
@@ -69,26 +67,11 @@ TRUTH_IMPRESSION_COLUMNS = [c for c in IMPRESSION_COLUMNS if c != "pscore"]
 # --- writing ---------------------------------------------------------------------------------
 @contextmanager
 def _atomic_directory(root: Path) -> Iterator[Path]:
-    """Yield a fresh directory beside ``root``; it replaces ``root`` only if the block succeeds."""
+    """`atomic_directory` for a store: refuses a non-empty folder that is not a store."""
     if root.exists() and any(root.iterdir()) and not (root / MANIFEST).is_file():
         raise FileExistsError(f"{root} exists, is not empty and is not an event store")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
-    try:
+    with atomic_directory(root) as tmp:
         yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o777 & ~mask)  # mkdtemp makes 0700
-        if root.exists():  # swap: the old store is removed only once the new one is in place
-            old = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".old", dir=root.parent))
-            os.replace(root, old)
-            os.replace(tmp, root)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, root)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def _date_name(day_index: int) -> str:

@@ -24,17 +24,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from persona_lib.data.io import atomic_path, write_json, write_parquet
+from persona_lib.data.io import atomic_directory, atomic_path, write_json, write_parquet
 from persona_lib.data.schema import OPTIONAL_TABLES
 from persona_lib.data.validation import validate
 from persona_lib.sim.world import LOG_TABLES, World, persona_version
@@ -68,29 +64,6 @@ def _check_target(folder: Path, kind: str) -> None:
             f"{folder}: not empty and not a previous persona export ({EXPORT_MANIFEST} of kind "
             f"{kind!r}); choose an empty or new folder"
         )
-
-
-@contextmanager
-def _fresh_directory(target: Path) -> Iterator[Path]:
-    """Yield an empty folder beside `target`; it replaces `target` only if the block succeeds."""
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
-    try:
-        yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o777 & ~mask)  # mkdtemp makes 0700
-        if target.exists():  # the old export goes only once the new one is in place
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=parent))
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, file_format: str) -> None:
@@ -253,10 +226,10 @@ def export_logs(
     _check_target(out, LOGS_KIND)
     if truth is not None:
         _check_target(truth, TRUTH_KIND)
-    with _fresh_directory(out) as tmp:
+    with atomic_directory(out) as tmp:
         manifest = _write_logs(world, tmp, format, layout, extra)
     truth_manifest = None
     if truth is not None:
-        with _fresh_directory(truth) as tmp:
+        with atomic_directory(truth) as tmp:
             truth_manifest = _write_truth(world, tmp)
     return {**manifest, "truth": truth_manifest}

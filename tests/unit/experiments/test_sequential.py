@@ -1,11 +1,12 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 from tolerances import FLOAT64, approx64
 
-from persona_lib.experiments import SequentialTest, msprt_means, msprt_proportions
+from persona_lib.experiments import SequentialTest, msprt_cumulative, msprt_means, msprt_proportions
 
 N_SIMS, N_LOOKS, PER_DAY = 2000, 20, 100
 
@@ -95,3 +96,18 @@ def test_streaming_matches_the_array_function():
     assert test.p_value == approx64(out["p_value"].iloc[-1])  # other orders of summation
     assert test.interval == pytest.approx((out["ci_low"].iloc[-1], out["ci_high"].iloc[-1]))
     assert test.n_looks == 10
+
+
+def test_msprt_cumulative_is_msprt_means_of_the_per_look_totals():
+    rng = np.random.default_rng(0)
+    c = np.cumsum(rng.exponential(1.0, (300, 5)), axis=1)
+    t = np.cumsum(rng.exponential(1.2, (250, 5)), axis=1)
+    out = msprt_cumulative(c, t, alpha=0.05)
+    ref = msprt_means(np.full(5, 300), c.sum(0), (c**2).sum(0), np.full(5, 250), t.sum(0),
+                      (t**2).sum(0), alpha=0.05)  # fmt: skip
+    pd.testing.assert_frame_equal(out, ref)
+    assert out["estimate"].iloc[-1] == pytest.approx(t[:, -1].mean() - c[:, -1].mean(), rel=1e-12)
+    with pytest.raises(ValueError, match="looks"):
+        msprt_cumulative(c, t[:, :4])
+    with pytest.raises(ValueError, match="at least 2"):
+        msprt_cumulative(c[:1], t)
