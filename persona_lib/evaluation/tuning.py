@@ -231,7 +231,7 @@ class _Search:
     def refusal(self, expected: float) -> str | None:
         """Why a unit expected to take ``expected`` seconds may not start; None: it may."""
         if self.max_points is not None and self.units >= self.max_points:
-            return f"max_points ({self.max_points}) reached"
+            return f"the limit of {self.max_points} settings was reached"
         if self.budget is None or not self.rows:
             return None
         return None if self.elapsed() + expected <= self.budget else "time budget spent"

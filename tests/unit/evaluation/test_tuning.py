@@ -221,7 +221,7 @@ def test_max_points_runs_the_first_units_in_the_stated_order_and_lists_the_rest(
     columns = ["candidate", "stage", "fold_mean"]
     pd.testing.assert_frame_equal(cut.scores[columns], full.scores[columns].head(4))
     assert list(cut.scores["stage"]) == ["first", "first", "first", "grid"]
-    assert set(cut.skipped["reason"]) == {"max_points (4) reached"}
+    assert set(cut.skipped["reason"]) == {"the limit of 4 settings was reached"}
     assert "blend" in set(cut.skipped["candidate"]) and not cut.blend_check
     n_grid = sum(len(cut.grids[n].points()) for n in FAST)
     assert (cut.skipped["stage"] == "grid").sum() == n_grid - 4
