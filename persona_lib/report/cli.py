@@ -263,30 +263,34 @@ def _describe(world: Any) -> str:
     return ", ".join(sizes) if sizes else type(world).__name__
 
 
-def _cmd_simulate(args: argparse.Namespace) -> int:
+def _world_of(args: argparse.Namespace, command: str):
+    """The cached or simulated world of ``--preset``/``--seed``/``--data-dir``; None (after one
+    line on stderr) for an unknown preset."""
     try:
         _check_preset(args.preset)
     except ValueError as exc:
-        print(f"persona simulate: {exc}", file=sys.stderr)
-        return 2
+        print(f"persona {command}: {exc}", file=sys.stderr)
+        return None
     from persona_lib.sim import load_or_simulate
 
     kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
-    world = load_or_simulate(args.preset, random_state=args.seed, **kwargs)
+    return load_or_simulate(args.preset, random_state=args.seed, **kwargs)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    world = _world_of(args, "simulate")
+    if world is None:
+        return 2
     print(f"preset {args.preset}, seed {args.seed}: {_describe(world)}")
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    try:
-        _check_preset(args.preset)
-    except ValueError as exc:
-        print(f"persona export: {exc}", file=sys.stderr)
+    world = _world_of(args, "export")
+    if world is None:
         return 2
-    from persona_lib.sim import export_logs, load_or_simulate
+    from persona_lib.sim import export_logs
 
-    kwargs = {} if args.data_dir is None else {"data_dir": args.data_dir}
-    world = load_or_simulate(args.preset, random_state=args.seed, **kwargs)
     try:
         done = export_logs(
             world, args.out, format=args.format, layout=args.layout, truth_out=args.truth

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from own_logs_checks import assert_logs_figures_match, result_of
+from own_logs_checks import assert_logs_figures_match, markdown_text, result_of
 
 from persona_lib.report.parameters import parameter_defaults
 from persona_lib.report.runner import discover_notebooks, run_notebooks
@@ -60,10 +60,7 @@ def test_notebook_on_its_exported_logs(path, tmp_path, smoke_run, smoke_data_dir
 
     record = json.loads((tmp_path / "logs-run" / "run.json").read_text())
     assert record["data"]["source"] == "folder"
-    executed = json.loads((tmp_path / "logs-run" / f"{path.stem}.ipynb").read_text())
-    text = "\n".join(
-        "".join(c["source"]) for c in executed["cells"] if c["cell_type"] == "markdown"
-    )
+    text = markdown_text(tmp_path / "logs-run" / f"{path.stem}.ipynb")
     left_out = [k for k in sim_metrics if k not in log_metrics]
     if left_out:
         assert "Not computed on these logs: this section needs" in text

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from own_logs_checks import assert_logs_figures_match, result_of
+from own_logs_checks import assert_logs_figures_match, markdown_text, result_of
 
 from persona_lib.data import PopularityGenrePolicy
 from persona_lib.experiments import assign
@@ -78,9 +78,6 @@ def test_05_on_its_exported_experiment_equals_the_simulated_run(runs):
     assert_logs_figures_match(sim_metrics, log_metrics)
     record = json.loads((tmp / "logs-run" / "run.json").read_text())
     assert record["data"]["source"] == "folder"
-    executed = json.loads((tmp / "logs-run" / f"{NAME}.ipynb").read_text())
-    text = "\n".join(
-        "".join(c["source"]) for c in executed["cells"] if c["cell_type"] == "markdown"
-    )
+    text = markdown_text(tmp / "logs-run" / f"{NAME}.ipynb")
     assert "Not computed on these logs: this section needs the simulator's true values" in text
     assert "### The true effect of launching" in text
