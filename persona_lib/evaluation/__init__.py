@@ -61,7 +61,8 @@ from persona_lib.evaluation.sales_ads import ad_load_study, ad_targeting_study, 
 from persona_lib.evaluation.selection import Selection, choose_on_validation, choose_uplift_learner
 from persona_lib.evaluation.splits import leave_last_n, stratified_split, temporal_split
 from persona_lib.evaluation.truth import expected_churn, funnel_against_truth, true_completion_prob
-from persona_lib.evaluation.tuning import Tuning, fold_scores, tune_recommenders
+from persona_lib.evaluation.tuning import Tuning, tune_recommenders
+from persona_lib.evaluation.tuning_search import fold_scores
 from persona_lib.evaluation.tuning_space import (
     DataScale,
     dense_title_limit,

@@ -2,11 +2,10 @@
 variance reduction, power and sequential tests."""
 
 from persona_lib.experiments.assignment import SRMResult, assign, assignment_uniform, srm_check
+from persona_lib.experiments.choice import ExperimentChoice, choose_experiment
 from persona_lib.experiments.frame import ArmsAnalysis, analyze_arms
 from persona_lib.experiments.logged import (
-    ExperimentChoice,
     analyze_logged_experiment,
-    choose_experiment,
     compute_logged_outcomes,
     cumulative_daily_hours,
 )

@@ -30,29 +30,29 @@ keeps the CUPED estimate unbiased.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from persona_lib.data.schema import EVENT_TYPES
+from persona_lib.experiments.choice import (
+    experiment_members,
+    ids_text,
+    require_columns,
+)
 from persona_lib.experiments.frame import ArmsAnalysis, analyze_arms
 from persona_lib.signals.engagement import start_watch_s
 from persona_lib.signals.features import LOST_STATUSES
 from persona_lib.signals.subscriptions import RENEWAL_STATUSES
 
 __all__ = [
-    "ASSIGNMENT_COLUMNS",
     "PERIOD_OUTCOMES",
     "SESSION_OUTCOMES",
-    "ExperimentChoice",
     "analyze_logged_experiment",
-    "choose_experiment",
     "compute_logged_outcomes",
     "cumulative_daily_hours",
 ]
 
-ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_ts")
 EVENT_COLUMNS = ("event_id", "ts", "user_id", "session_id", "event_type", "title_id", "watch_s")
 BILLING_COLUMNS = ("user_id", "period_start", "status", "price")
 PERIOD_OUTCOMES = ("hours", "plays", "active_days", "played")
@@ -60,20 +60,6 @@ SESSION_OUTCOMES = ("sessions", "play_sessions")
 BILLING_OUTCOMES = ("renewals", "lost", "churned", "revenue_usd")
 PAID_STATUSES = ("new", "renewed", "reactivated")
 DAY_NS = 86_400 * 10**9
-SHOWN = 10  # user ids quoted in an error message
-CONTROL_RULES = ("given", "named control", "first alphabetically")
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{table} lacks the columns {missing}; it has {list(frame.columns)}")
-
-
-def _ids_text(ids) -> str:
-    ids = [v.item() if isinstance(v, np.generic) else v for v in ids]
-    more = f" (first {SHOWN} of {len(ids):,})" if len(ids) > SHOWN else ""
-    return f"{ids[:SHOWN]}{more}"
 
 
 def _ns(ts: pd.Series) -> np.ndarray:
@@ -94,39 +80,6 @@ def _window_ns(window) -> int | None:
     if delta <= pd.Timedelta(0):
         raise ValueError(f"window must be positive, got {window!r}")
     return int(delta.value)
-
-
-def _pick_experiment(assignments: pd.DataFrame, experiment) -> pd.DataFrame:
-    names = list(pd.unique(assignments["experiment"].dropna()))
-    if experiment is None:
-        if len(names) != 1:
-            raise ValueError(f"assignments hold the experiments {names}; choose one (experiment=)")
-        experiment = names[0]
-    if experiment not in names:
-        raise ValueError(f"experiment {experiment!r} is not in the assignments; they hold {names}")
-    return assignments.loc[assignments["experiment"] == experiment, list(ASSIGNMENT_COLUMNS)]
-
-
-def _members(assignments: pd.DataFrame, experiment) -> pd.DataFrame:
-    """One row per member of the experiment: user_id, variant, assigned_ts (the first one)."""
-    _require(assignments, ASSIGNMENT_COLUMNS, "assignments")
-    rows = _pick_experiment(assignments, experiment)
-    for column in ("user_id", "variant", "assigned_ts"):
-        empty = rows[column].isna().to_numpy()
-        if empty.any():
-            who = _ids_text(rows["user_id"].to_numpy()[empty])
-            raise ValueError(f"{empty.sum():,} assignments have no {column} (user_id {who})")
-    variants = rows.groupby("user_id", sort=True)["variant"].nunique()
-    twice = variants.index[variants > 1].tolist()
-    if twice:
-        raise ValueError(
-            f"{len(twice):,} members are assigned to more than one variant of the experiment: "
-            f"user_id {_ids_text(twice)}; resolve them before the analysis"
-        )
-    rows = rows.assign(assigned_ts=pd.to_datetime(rows["assigned_ts"]))
-    first = rows.sort_values(["assigned_ts", "user_id"], kind="stable")  # re-exposures: the first
-    first = first.drop_duplicates("user_id", keep="first").sort_values("user_id", kind="stable")
-    return first[["user_id", "variant", "assigned_ts"]].reset_index(drop=True)
 
 
 def _offsets(ts: pd.Series, user_id: pd.Series, members: pd.DataFrame) -> tuple:
@@ -157,7 +110,7 @@ def _by_member(pos: np.ndarray, mask: np.ndarray, n: int, weights=None) -> np.nd
 
 def _member_events(events: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """The members' events, the columns the outcomes read, event types categorical."""
-    _require(events, EVENT_COLUMNS, "events")
+    require_columns(events, EVENT_COLUMNS, "events")
     events = events.loc[events["user_id"].isin(members["user_id"]), list(EVENT_COLUMNS)]
     if not isinstance(events["event_type"].dtype, pd.CategoricalDtype):
         events = events.astype({"event_type": pd.CategoricalDtype(EVENT_TYPES)})
@@ -190,7 +143,7 @@ def _event_outcomes(events: pd.DataFrame, members: pd.DataFrame, window: int | N
 
 def _billing_outcomes(billing: pd.DataFrame, members: pd.DataFrame, window: int | None) -> dict:
     """Renewals, lost renewals, churn and revenue of the billing periods starting post."""
-    _require(billing, BILLING_COLUMNS, "billing")
+    require_columns(billing, BILLING_COLUMNS, "billing")
     billing = billing.loc[billing["user_id"].isin(members["user_id"])]
     pos, offset = _offsets(billing["period_start"], billing["user_id"], members)
     post = _periods(offset, window)[0][1]
@@ -204,10 +157,10 @@ def _billing_outcomes(billing: pd.DataFrame, members: pd.DataFrame, window: int 
 
 
 def _merge_outcomes(frame: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    _require(outcomes, ["user_id"], "outcomes")
+    require_columns(outcomes, ["user_id"], "outcomes")
     repeated = outcomes["user_id"][outcomes["user_id"].duplicated()].unique()
     if len(repeated):
-        raise ValueError(f"outcomes has more than one row for user_id {_ids_text(repeated)}")
+        raise ValueError(f"outcomes has more than one row for user_id {ids_text(repeated)}")
     clash = [c for c in outcomes.columns if c != "user_id" and c in frame.columns]
     if clash:
         raise ValueError(f"outcomes columns {clash} clash with computed columns; rename them")
@@ -219,100 +172,8 @@ def _check_end(members: pd.DataFrame, window: int, end) -> None:
     if late.any():
         raise ValueError(
             f"{late.sum():,} members' post windows end after {end}: user_id "
-            f"{_ids_text(members['user_id'].to_numpy()[late])}; shorten the window or drop them"
+            f"{ids_text(members['user_id'].to_numpy()[late])}; shorten the window or drop them"
         )
-
-
-@dataclass(frozen=True)
-class ExperimentChoice:
-    """Which experiment of an ``assignments`` table is analysed, and against which control.
-
-    Attributes
-    ----------
-    experiment : the experiment's name.
-    control : the control variant.
-    variants : every variant of the experiment, sorted.
-    control_rule : how the control was chosen: ``"given"``, ``"named control"`` or ``"first
-        alphabetically"``.
-    """
-
-    experiment: object
-    control: object
-    variants: tuple
-    control_rule: str
-
-    def __post_init__(self) -> None:
-        if self.control not in self.variants:
-            raise ValueError(f"control {self.control!r} is not one of {list(self.variants)}")
-        if self.control_rule not in CONTROL_RULES:
-            raise ValueError(f"control_rule must be one of {CONTROL_RULES}")
-
-    @property
-    def treatments(self) -> tuple:
-        """The variants other than the control, sorted."""
-        return tuple(v for v in self.variants if v != self.control)
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-safe: names as text."""
-        return {
-            "experiment": str(self.experiment),
-            "control": str(self.control),
-            "variants": [str(v) for v in self.variants],
-            "control_rule": self.control_rule,
-        }
-
-
-def choose_experiment(
-    assignments: pd.DataFrame, experiment: object = None, control: object = None
-) -> ExperimentChoice:
-    """The experiment to analyse and its control, or an error that lists the choices.
-
-    Parameters
-    ----------
-    assignments : ``user_id, experiment, variant, assigned_ts`` (the schema's table).
-    experiment : its name; None or ``""``: the only experiment of the table.
-    control : the control variant; None or ``""``: the variant named ``control`` if there is
-        one, else the first variant alphabetically.
-
-    Returns
-    -------
-    ExperimentChoice
-
-    Raises
-    ------
-    ValueError : several experiments and none named, an unknown experiment or control (the
-        message lists the ones there are), an experiment with fewer than two variants.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"user_id": [1, 2], "experiment": "rows", "variant": ["B", "A"],
-    ...                       "assigned_ts": pd.Timestamp("2025-01-01")})
-    >>> choose_experiment(table).control, choose_experiment(table).control_rule
-    ('A', 'first alphabetically')
-    """
-    _require(assignments, ASSIGNMENT_COLUMNS, "assignments")
-    names = sorted(pd.unique(assignments["experiment"].dropna()), key=str)
-    if experiment is None or experiment == "":
-        if len(names) != 1:
-            raise ValueError(
-                f"the assignments hold {len(names)} experiments {names}; name the one to analyse"
-            )
-        experiment = names[0]
-    if experiment not in names:
-        raise ValueError(f"experiment {experiment!r} is not in the assignments; they hold {names}")
-    rows = assignments.loc[assignments["experiment"] == experiment, "variant"].dropna()
-    variants = tuple(sorted(pd.unique(rows), key=str))
-    if len(variants) < 2:
-        raise ValueError(f"experiment {experiment!r} has the variants {list(variants)}; "
-                         "an analysis needs at least two")  # fmt: skip
-    if control is not None and control != "":
-        if control not in variants:
-            raise ValueError(f"control {control!r} is not a variant of experiment {experiment!r}; "
-                             f"its variants are {list(variants)}")  # fmt: skip
-        return ExperimentChoice(experiment, control, variants, "given")
-    if "control" in variants:
-        return ExperimentChoice(experiment, "control", variants, "named control")
-    return ExperimentChoice(experiment, variants[0], variants, "first alphabetically")
 
 
 def cumulative_daily_hours(
@@ -341,7 +202,7 @@ def cumulative_daily_hours(
     --------
     >>> hours = cumulative_daily_hours(events, assignments, days=14)  # doctest: +SKIP
     """
-    members = _members(assignments, experiment)
+    members = experiment_members(assignments, experiment)
     events = _member_events(events, members)
     pos, offset = _offsets(events["ts"], events["user_id"], members)
     starts, watch_s = start_watch_s(events)
@@ -403,7 +264,7 @@ def compute_logged_outcomes(
     >>> frame = compute_logged_outcomes(events, assignments, experiment="row-v2",
     ...                                 window="14D")  # doctest: +SKIP
     """
-    members = _members(assignments, experiment)
+    members = experiment_members(assignments, experiment)
     window_ns = _window_ns(window)
     if end is not None and window_ns is not None:
         _check_end(members, window_ns, end)

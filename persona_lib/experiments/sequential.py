@@ -15,7 +15,9 @@ matching confidence sequence is ``{theta : Lambda_n(d_n - theta) < 1 / alpha}``,
     d_n +- sqrt(s2 (s2 + tau^2) / tau^2 * (2 log(1 / alpha) + log((s2 + tau^2) / s2))),
 
 intersected over looks. ``V`` is the plug-in estimate at each look (as in the paper's
-deployment), so validity is asymptotic.
+deployment), so validity is asymptotic. Because ``V`` moves between looks, the running
+intersection can come out empty (its lower end above its upper end); from that look on the
+interval is reported as NaN, never with its ends reversed: the data then give no interval.
 
 Choice of tau: ``tau = tau_std * sqrt(V / 2)``, i.e. the prior sd of the effect in units of the
 per-unit sd. The boundary is tightest when ``tau^2 / s2`` is about 10, which ``tau_std`` equal to
@@ -52,7 +54,8 @@ def _mixture(d, s2, tau2, alpha: float):
     p = np.minimum.accumulate(p, axis=-1)
     low = np.maximum.accumulate(np.where(ok, d - half, -np.inf), axis=-1)
     high = np.minimum.accumulate(np.where(ok, d + half, np.inf), axis=-1)
-    return p, low, high
+    empty = low > high  # stays empty at later looks: the intersection only shrinks
+    return p, np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
 def _as_output(n_c, n_t, d, p, low, high, alpha) -> pd.DataFrame | dict[str, np.ndarray]:
@@ -198,5 +201,7 @@ class SequentialTest:
             d, p, low, high = _means_sequence(*moments, self.alpha, self.tau_std)
             self.estimate = float(d[0])
             self.p_value = min(self.p_value, float(p[0]))
-            self.interval = (max(self.interval[0], low[0]), min(self.interval[1], high[0]))
+            if not np.isnan(self.interval[0]):  # NaN: empty at an earlier look, for good
+                low, high = max(self.interval[0], low[0]), min(self.interval[1], high[0])
+                self.interval = (low, high) if low <= high else (np.nan, np.nan)
         return self

@@ -53,6 +53,10 @@ def missing_needs(needs: Iterable[str], tables: Iterable[str]) -> tuple[str, ...
     return tuple(need for need in needs if need in _WHAT or need not in present)
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
 def needs_sentence(missing: Iterable[str]) -> str:
     """One line for a section left out: what it would need.
 
@@ -62,7 +66,7 @@ def needs_sentence(missing: Iterable[str]) -> str:
     "Not computed on these logs: this section needs the simulator's true values (logs do not \
 carry them) and a `notifications` table."
     """
-    parts = [_WHAT.get(need, f"a `{need}` table") for need in missing]
+    parts = [_WHAT.get(need, f"{_article(need)} `{need}` table") for need in missing]
     if not parts:
         raise ValueError("needs_sentence needs at least one missing need")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -126,8 +130,12 @@ _REQUIRE = re.compile(r"\.require\(([^)]*)\)")
 
 
 def _required(nb) -> tuple[str, ...]:
-    """The tables a notebook requires as a whole: the names in its ``.require(...)`` call."""
-    for cell in nb.cells:
+    """The tables a notebook requires as a whole: the names in its ``.require(...)`` call.
+
+    A call inside a tagged section guards that section only (interactive runs are not pruned)
+    and does not count.
+    """
+    for cell in prune_notebook(nb, ()).cells:
         match = _REQUIRE.search(cell.get("source", "")) if cell.cell_type == "code" else None
         if match:
             return tuple(re.findall(r'"([a-z_]+)"', match.group(1).split("who=")[0]))

@@ -222,10 +222,12 @@ def headline(notebook: str, metrics: Mapping[str, Any]) -> str:
         if fig.ci is None:
             sentence = sentence[:-1] + f" ({fig.no_interval})."
         sentences.append(sentence)
+    if not metrics:
+        return "No figure was computed: every section above needs something these data lack."
     if not sentences:
         return (
-            f"{len(metrics)} figures are recorded to the metrics file beside this report; none of "
-            "them is on the index summary."
+            f"{len(metrics)} {'figure is' if len(metrics) == 1 else 'figures are'} recorded to the "
+            "metrics file beside this report; none of them is on the index summary."
         )
     first = sentences[0]
     return "On the index: " + " ".join([first[:1].lower() + first[1:], *sentences[1:]])

@@ -81,3 +81,24 @@ def test_05_on_its_exported_experiment_equals_the_simulated_run(runs):
     text = markdown_text(tmp / "logs-run" / f"{NAME}.ipynb")
     assert "Not computed on these logs: this section needs the simulator's true values" in text
     assert "### The true effect of launching" in text
+
+
+def test_05_on_logs_without_assignments_says_what_each_section_needs(runs):
+    tmp = runs[0]
+    folder = tmp / "no-assignments"
+    folder.mkdir()
+    for f in (tmp / "logs").iterdir():  # the same export without its assignments table
+        if f.is_file() and not f.name.startswith("assignments."):
+            (folder / f.name).symlink_to(f)
+    assert not list(folder.glob("assignments.*"))
+    result = run_notebooks(
+        preset="smoke", seed=SEED, out_dir=tmp / "no-assignments-run", only=[NAME[:2]],
+        parameters={"DATA_DIR": str(tmp / "unused-cache")}, progress=False, data=folder,
+    )  # fmt: skip
+    assert not result.failed, [nb.error for nb in result.notebooks]
+    assert result.notebooks[0].metrics == {}
+    text = markdown_text(tmp / "no-assignments-run" / f"{NAME}.ipynb")
+    for heading in ("## 1. The experiment", "## 2. How big", "## 3. Is the toolkit honest",
+                    "## 4. Peeking", "## 5. Many metrics"):  # fmt: skip
+        assert heading in text
+    assert text.count("Not computed on these logs: this section needs an `assignments` table") == 5

@@ -36,6 +36,7 @@ from persona_lib.signals.attribution import (
     stable_argsort,
 )
 from persona_lib.signals.engagement import start_watch_s
+from persona_lib.signals.window import sample_log
 
 A, G, L = len(schema.ARTWORK_ATTRIBUTES), len(schema.GENRES), len(schema.LANGUAGES)
 CONTEXT_FEATURES = (
@@ -308,11 +309,21 @@ def _counts_before(events, catalog, positions) -> np.ndarray:
     return out
 
 
-def artwork_rounds(world, min_watch_minutes: float = 10.0) -> ArtworkRounds:
+def artwork_rounds(
+    world,
+    min_watch_minutes: float = 10.0,
+    max_members: int | None = None,
+    max_days: int | None = None,
+    random_state: int = 0,
+) -> ArtworkRounds:
     """`build_artwork_rounds` of a simulated `World` or a team's `Logs`, with their propensities.
 
     Reads only logged tables: ``events``, ``titles``, ``artworks`` and ``propensities`` (None on
-    logs without that table: every ``pscore`` is then NaN).
+    logs without that table: every ``pscore`` is then NaN). ``max_members`` and ``max_days`` cap
+    the log first (`persona_lib.signals.window.sample_log`: a seeded random sample of members
+    over the first days; a log within both caps is used whole): the rounds' member history
+    arrays grow with the log, so a large log is sampled to the size the estimates need.
     """
-    return build_artwork_rounds(world.events, world.titles, world.artworks, world.propensities,
+    events = sample_log(world.events, max_members, max_days, random_state)
+    return build_artwork_rounds(events, world.titles, world.artworks, world.propensities,
                                 min_watch_minutes)  # fmt: skip

@@ -111,3 +111,23 @@ def test_msprt_cumulative_is_msprt_means_of_the_per_look_totals():
         msprt_cumulative(c, t[:, :4])
     with pytest.raises(ValueError, match="at least 2"):
         msprt_cumulative(c[:1], t)
+
+
+def test_an_empty_running_intersection_is_nan_from_then_on():
+    # look 1: both arms mean 0 (interval about 0 +- 0.66); look 2: treatment mean 10 with a
+    # small variance (about 10 +- 0.37): the intersection is empty; look 3 is back near 0
+    n = np.array([100, 200, 300])
+    c_sum, c_sumsq = [0.0, 0.0, 0.0], [99.0, 199.0, 299.0]
+    t_sum, t_sumsq = [0.0, 2000.0, 2000.0], [99.0, 20199.0, 20299.0]
+    out = msprt_means(n, c_sum, c_sumsq, n, t_sum, t_sumsq)
+    assert out["ci_low"].iloc[0] < 0 < out["ci_high"].iloc[0]
+    assert out[["ci_low", "ci_high"]].iloc[1:].isna().all().all()
+    assert (out["ci_low"].isna() == out["ci_high"].isna()).all()
+    test = SequentialTest()
+    rng = np.random.default_rng(0)
+    test.update(rng.normal(0, 0.01, 50), rng.normal(0, 0.01, 50))
+    assert test.interval[0] < test.interval[1]
+    test.update(np.zeros(2000), np.full(2000, 5.0) + rng.normal(0, 0.01, 2000))
+    assert np.isnan(test.interval[0]) and np.isnan(test.interval[1])
+    test.update(rng.normal(0, 1, 50), rng.normal(0, 1, 50))
+    assert np.isnan(test.interval[0])  # empty for good

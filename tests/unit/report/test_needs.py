@@ -82,6 +82,12 @@ def test_needs_sentence_needs_something():
         needs_sentence([])
 
 
+def test_needs_sentence_articles():
+    assert needs_sentence(["assignments"]).endswith("needs an `assignments` table.")
+    both = needs_sentence(["outcomes", "billing"])
+    assert both.endswith("an `outcomes` table and a `billing` table.")
+
+
 def test_needs_rows_read_the_tags_and_the_required_tables(tmp_path):
     nb = _notebook()
     nb.cells[1].source = 'DATA = ""\nworld = open_world(DATA).require("users", "titles", who="x")'
@@ -96,3 +102,14 @@ def test_needs_rows_read_the_tags_and_the_required_tables(tmp_path):
     } in rows  # fmt: skip
     table = needs_markdown([path]).splitlines()
     assert table[2] == "| 09_demo | (every section) | `events`, `users`, `titles` |"
+
+
+def test_a_require_call_inside_a_tagged_section_guards_only_that_section(tmp_path):
+    nb = _notebook()
+    nb.cells[10].source = 'world.require("notifications", who="pushes")\npushes = 4'
+    path = tmp_path / "09_demo.ipynb"
+    nbformat.write(nb, path)
+    assert needs_rows([path])[0]["needs"] == "`events`"
+    nb.cells[3].source = 'world = world.require("users", who="x")'  # in an untagged section
+    nbformat.write(nb, path)
+    assert needs_rows([path])[0]["needs"] == "`events`, `users`"

@@ -168,6 +168,14 @@ def test_headline_states_each_index_figure_of_the_notebook():
     assert "cannot be told from zero" in flipped and "lies inside the interval" in flipped
 
 
+def test_headline_of_a_run_that_computed_nothing_says_so():
+    assert headline("05_experiments", {}) == (
+        "No figure was computed: every section above needs something these data lack."
+    )
+    other = headline("05_experiments", {"members_not_on_the_index": 3})
+    assert other.startswith("1 figure is recorded")
+
+
 def test_headline_of_a_figure_without_interval_says_why():
     text = headline(
         "04_churn_retention", {"monthly_churn_pct": 2.41, "truth_monthly_churn_pct": 2.4}
