@@ -83,16 +83,20 @@ def _result(result) -> dict:
     return {k: rounded(v) for k, v in result.to_dict().items()}
 
 
+def retention_test(cats: pd.DataFrame, arm: np.ndarray, column: str):
+    """`difference_in_proportions` of ``column`` (treatment minus control) and the counts
+    ``[(retained, players) of control, (retained, players) of treatment]``."""
+    kept = cats[column].to_numpy()
+    counts = [(int(kept[~arm].sum()), int((~arm).sum())), (int(kept[arm].sum()), int(arm.sum()))]
+    test = difference_in_proportions(*counts[0], *counts[1], alpha=ALPHA, metric=column)
+    return test, counts
+
+
 def retention(cats: pd.DataFrame, arm: np.ndarray) -> dict:
     """Retention per arm and the difference in proportions, for retention_1 and retention_7."""
     out = {}
     for column in RETENTION_COLUMNS:
-        kept = cats[column].to_numpy()
-        counts = [
-            (int(kept[~arm].sum()), int((~arm).sum())),
-            (int(kept[arm].sum()), int(arm.sum())),
-        ]
-        test = difference_in_proportions(*counts[0], *counts[1], alpha=ALPHA, metric=column)
+        test, counts = retention_test(cats, arm, column)
         out[column] = {
             "retained": {CONTROL: counts[0][0], TREATMENT: counts[1][0]},
             "rate_pct": {CONTROL: round(100 * test.control_mean, 4),
@@ -158,28 +162,44 @@ def load(path: Path) -> pd.DataFrame:
     return load_cookie_cats(require_dataset(path, "Cookie Cats CSV", COOKIE_CATS_FILE))
 
 
+def treatment_arm(cats: pd.DataFrame) -> np.ndarray:
+    """True for the players of the treatment arm (gate_40)."""
+    return (cats["version"] == TREATMENT).to_numpy()
+
+
+def sample_ratio(arm: np.ndarray):
+    """`srm_check` of the arm counts (control, treatment) against the designed 50/50."""
+    return srm_check([int((~arm).sum()), int(arm.sum())], (0.5, 0.5), threshold=SRM_THRESHOLD)
+
+
+def reference_figures(cats: pd.DataFrame) -> dict[str, float]:
+    """Our value of every figure in ``REFERENCE``, unrounded (percentages as percentages)."""
+    arm = treatment_arm(cats)
+    srm = sample_ratio(arm)
+    r7, _ = retention_test(cats, arm, "retention_7")
+    return {
+        "n_gate_30": int((~arm).sum()),
+        "n_gate_40": int(arm.sum()),
+        "retention_7_gate_30_pct": 100 * r7.control_mean,
+        "retention_7_gate_40_pct": 100 * r7.treatment_mean,
+        "retention_7_difference_pp": 100 * r7.estimate,
+        "retention_7_ci95_low_pp": 100 * r7.ci_low,
+        "retention_7_ci95_high_pp": 100 * r7.ci_high,
+        "retention_7_p_value": r7.p_value,
+        "srm_chi_square": srm.statistic,
+        "srm_p_value": srm.p_value,
+    }
+
+
 def run(path: Path) -> dict:
     start = time.perf_counter()
     cats = load(path)
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    arm = (cats["version"] == TREATMENT).to_numpy()
+    arm = treatment_arm(cats)
     counts = [int((~arm).sum()), int(arm.sum())]
-    srm = srm_check(counts, (0.5, 0.5), threshold=SRM_THRESHOLD)
+    srm = sample_ratio(arm)
     kept = retention(cats, arm)
-    r7 = kept["retention_7"]["test"]
-    ours = {
-        "n_gate_30": counts[0],
-        "n_gate_40": counts[1],
-        "retention_7_gate_30_pct": 100 * r7["control_mean"],
-        "retention_7_gate_40_pct": 100 * r7["treatment_mean"],
-        "retention_7_difference_pp": 100 * r7["estimate"],
-        "retention_7_ci95_low_pp": 100 * r7["ci_low"],
-        "retention_7_ci95_high_pp": 100 * r7["ci_high"],
-        "retention_7_p_value": r7["p_value"],
-        "srm_chi_square": srm.statistic,
-        "srm_p_value": srm.p_value,
-    }
-    reference = compare(ours)
+    reference = compare(reference_figures(cats))
     return {
         "dataset": "Cookie Cats mobile game A/B test",
         "file_sha256": sha256,

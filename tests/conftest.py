@@ -1,10 +1,31 @@
-"""Fixtures shared across the suite."""
+"""Fixtures shared across the suite, and the guard of the ``real_data`` tests."""
+
+import os
+import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from persona_lib.sim import load_preset, simulate
+
+TESTS = str(Path(__file__).resolve().parent)
+if TESTS not in sys.path:  # shared_data, beside this file; appended: never shadows a package
+    sys.path.append(TESTS)
+from shared_data import FAIL, SHARED_DATA, SKIP, missing_data_message, real_data_decision  # noqa: E402
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixtures and skipif markers of the test
+def pytest_runtest_setup(item):
+    """A ``real_data`` test without ``../shared/data`` skips, or fails when ``CI`` is set."""
+    if item.get_closest_marker("real_data") is None:
+        return
+    decision = real_data_decision(os.environ.get("CI"), SHARED_DATA.is_dir())
+    if decision == FAIL:
+        pytest.fail(missing_data_message(SHARED_DATA, ci=True), pytrace=False)
+    if decision == SKIP:
+        pytest.skip(missing_data_message(SHARED_DATA))
 
 
 @pytest.fixture(scope="session")

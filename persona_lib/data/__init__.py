@@ -10,14 +10,12 @@ from persona_lib.data.folder import (
     FOLDER_TABLES,
     STORE_TABLES,
     FolderSummary,
-    Logs,
     TableFile,
     TableSummary,
-    TruthUnavailable,
     find_tables,
-    load_logs,
     validate_folder,
 )
+from persona_lib.data.folder_logs import Logs, TruthUnavailable, load_logs, open_logs
 from persona_lib.data.io import write_json, write_parquet, write_text
 from persona_lib.data.logs import load_events, load_table, read_raw_table
 from persona_lib.data.policies import (
@@ -28,6 +26,7 @@ from persona_lib.data.policies import (
     ServingPolicy,
     UniformArtworkMixin,
 )
+from persona_lib.data.sampling import sample_log
 from persona_lib.data.schema import (
     ALL_TABLES,
     ARTWORK_ATTRIBUTES,
@@ -98,6 +97,8 @@ __all__ = [
     "find_tables",
     "load_events",
     "load_logs",
+    "open_logs",
+    "sample_log",
     "load_table",
     "read_raw_table",
     "validate",

@@ -2,8 +2,8 @@
 
 Layout: one file per table, named ``<table>.csv``, ``.csv.gz``, ``.parquet`` or ``.pq``::
 
-    events.csv.gz        required; or the day-partitioned store below
-    titles.parquet       optional, as is every other table of `FOLDER_TABLES`
+    events.csv.gz        or the day-partitioned store below
+    titles.parquet       every table of `FOLDER_TABLES` is optional, events included
     users.csv
     events/day=YYYY-MM-DD/*.parquet        events partitioned by the UTC date of their ``ts``
     propensities/day=YYYY-MM-DD/*.parquet  (the layout `persona_lib.sim.event_store` writes)
@@ -12,6 +12,12 @@ Only ``events`` and ``propensities`` may be such a store. Names starting with ``
 (``_SUCCESS``, ``.crc``), ``manifest.json``, ``export.json`` and ``truth/`` are skipped; any
 other file is listed as ignored in the `FolderSummary`. Two files for one table, a folder
 named after another table or a table file with an unsupported suffix are errors.
+
+A folder needs at least one table. ``events`` may be absent (a billing history, an experiment's
+assignments and outcomes: data without a clickstream); `Logs.events` is then None and an
+analysis that needs it calls ``logs.require("events", who=...)``. Only a table that refers to
+events rows (``propensities``, keyed by ``event_id``) needs the events beside it. An events
+table that is there must not be empty.
 
 Tables are validated in dependency order (`persona_lib.data.validation.VALIDATION_ORDER`), each
 against the tables present before it: events' ``user_id`` must be in users when users are
@@ -28,7 +34,6 @@ import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -108,63 +113,6 @@ class FolderSummary:
         """``{"tables": {name: {file, layout, rows, sha256}}, "ignored": [...]}``."""
         tables = {summary.table: summary.to_dict() for summary in self.tables}
         return {"tables": tables, "ignored": list(self.ignored)}
-
-
-class TruthUnavailable(LookupError):
-    """Raised on reading the truth of logs: only a simulated world knows its true values."""
-
-
-@dataclass(frozen=True)
-class Logs:
-    """A folder's tables, validated in the canonical dtypes; None for a table not loaded.
-
-    ``events`` is always there; ``summary`` describes the tables read. Logs stand where a
-    simulated world would (``has_truth`` is False; ``truth`` raises `TruthUnavailable`).
-    """
-
-    has_truth: ClassVar[bool] = False
-
-    events: pd.DataFrame
-    summary: FolderSummary
-    folder: Path | None = None  # where the logs were read (as given), for engines that read files
-    titles: pd.DataFrame | None = None
-    artworks: pd.DataFrame | None = None
-    users: pd.DataFrame | None = None
-    billing: pd.DataFrame | None = None
-    notifications: pd.DataFrame | None = None
-    propensities: pd.DataFrame | None = None
-    assignments: pd.DataFrame | None = None
-    outcomes: pd.DataFrame | None = None
-    campaigns: pd.DataFrame | None = None
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The loaded tables by name, in `FOLDER_TABLES` order."""
-        return {n: getattr(self, n) for n in FOLDER_TABLES if getattr(self, n) is not None}
-
-    def require(self, *tables: str, who: str = "this analysis") -> Logs:
-        """Raise a `SchemaError` naming the folder and the absent tables of `tables`; else self."""
-        absent = [t for t in tables if getattr(self, t) is None]
-        if absent:
-            listed = ", ".join(f"{t} (<folder>/{t}.csv or .parquet)" for t in absent)
-            raise SchemaError(f"{self.folder}: {who} needs the tables {listed}; none found")
-        return self
-
-    @property
-    def is_store(self) -> bool:
-        """True when the events are a day-partitioned store with the small tables as Parquet
-        beside it: the layout the DuckDB and Spark engines read in place."""
-        small = [s for s in self.summary.tables if s.table in ("users", "titles", "billing")]
-        return self.summary["events"].layout == "store" and all(
-            s.layout == "file" and s.file.endswith((".parquet", ".pq")) for s in small
-        )
-
-    @property
-    def truth(self):
-        raise TruthUnavailable(
-            "these are logs, not a simulated world: they carry no true values (a section that "
-            "needs them is tagged needs-truth and left out of runs on logs)"
-        )
 
 
 # --- finding the tables ----------------------------------------------------------------------
@@ -290,7 +238,7 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sha256(root: Path, where: TableFile) -> str:
+def table_sha256(root: Path, where: TableFile) -> str:
     if where.layout == "file":
         return _file_sha256(root / where.name)
     digest = hashlib.sha256()
@@ -305,7 +253,7 @@ def _read_store(root: Path, where: TableFile) -> pd.DataFrame:
     return pd.concat(frames, keys=list(where.parts), names=["file", "row"])
 
 
-def _check_partition_days(events: pd.DataFrame, source: str) -> None:
+def check_partition_days(events: pd.DataFrame, source: str) -> None:
     """Each store event sits in the partition of its own UTC date (engines prune by it)."""
     index = events.index
     days = np.asarray([part[4:14] for part in index.levels[0]], dtype="datetime64[D]")
@@ -321,20 +269,21 @@ def _check_partition_days(events: pd.DataFrame, source: str) -> None:
         )
 
 
-def _load_one(root: Path, where: TableFile, done: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def load_one(root: Path, where: TableFile, done: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One table of a folder, validated against the tables in `done` it references."""
     source = str(root / where.name)
     if where.layout == "file":
         frame = load_table(root / where.name, where.table, references=done)
     else:
         frame = validate(_read_store(root, where), where.table, source, references=done)
         if where.table == "events":
-            _check_partition_days(frame, source)
+            check_partition_days(frame, source)
     if where.table == "events" and frame.empty:
         raise SchemaError(f"{source}: table 'events': no rows; the folder needs at least one event")
     return frame.reset_index(drop=True)
 
 
-def _with_references(names: set[str], present: dict[str, TableFile]) -> set[str]:
+def with_references(names: set[str], present: dict[str, TableFile]) -> set[str]:
     """`names` and every present table they reference, transitively."""
     todo, closed = list(names), set(names)
     while todo:
@@ -346,28 +295,53 @@ def _with_references(names: set[str], present: dict[str, TableFile]) -> set[str]
     return closed
 
 
-def _read_folder(
-    folder: str | os.PathLike, tables: list[str] | None
-) -> tuple[dict[str, pd.DataFrame], FolderSummary]:
-    root = Path(folder)
-    present, ignored = find_tables(root)
-    if "events" not in present:
-        seen = [w.name for w in present.values()] + list(ignored)
+def check_present(root: Path, present: dict[str, TableFile], ignored: tuple[str, ...]) -> None:
+    """At least one table; events whenever a present table refers to events rows."""
+    found = ", ".join([w.name for w in present.values()] + list(ignored)) or "nothing"
+    if not present:
+        raise SchemaError(
+            f"{root}: no table; expected at least one of {', '.join(FOLDER_TABLES)} as "
+            f"<table>.csv, .csv.gz, .parquet or .pq (events and propensities also as "
+            f"<table>/day=YYYY-MM-DD/*.parquet); found: {found}"
+        )
+    if "events" in present:
+        return
+    dependent = [
+        f"{w.name} (column {c.name} refers to {c.references})"
+        for t, w in present.items()
+        for c in ALL_TABLES[t].columns
+        if (c.references or "").startswith("events.")
+    ]
+    if dependent:
         raise SchemaError(
             f"{root}: no events table; expected events.csv, events.csv.gz, events.parquet, "
-            f"events.pq or events/day=YYYY-MM-DD/*.parquet; found: {', '.join(seen) or 'nothing'}"
+            f"events.pq or events/day=YYYY-MM-DD/*.parquet beside {', '.join(dependent)}; "
+            f"found: {found}"
         )
+
+
+def read_folder(
+    folder: str | os.PathLike, tables: list[str] | None
+) -> tuple[dict[str, pd.DataFrame], FolderSummary, dict[str, TableFile]]:
+    """Find, read and validate `tables` of a folder (None: all) with the tables they reference.
+
+    Returns the validated frames read (references included), their `FolderSummary` and every
+    table present (`find_tables`). The reader behind `validate_folder` and `load_logs`.
+    """
+    root = Path(folder)
+    present, ignored = find_tables(root)
+    check_present(root, present, ignored)
     wanted = set(present) if tables is None else {"events", *tables} & set(present)
-    wanted = _with_references(wanted, present)
+    wanted = with_references(wanted, present)
     done: dict[str, pd.DataFrame] = {}
     for name in (n for n in VALIDATION_ORDER if n in wanted):
-        done[name] = _load_one(root, present[name], done)
+        done[name] = load_one(root, present[name], done)
     summaries = tuple(
-        TableSummary(t, w.name, w.layout, len(done[t]), _sha256(root, w))
+        TableSummary(t, w.name, w.layout, len(done[t]), table_sha256(root, w))
         for t, w in present.items()
         if t in done
     )
-    return done, FolderSummary(summaries, ignored)
+    return done, FolderSummary(summaries, ignored), present
 
 
 def validate_folder(folder: str | os.PathLike) -> FolderSummary:
@@ -389,53 +363,14 @@ def validate_folder(folder: str | os.PathLike) -> FolderSummary:
     NotADirectoryError
         `folder` is not a folder.
     SchemaError
-        One line naming the file, table, column and rows: no events table (listing what was
-        found), an empty events table, two files for one table, a value that does not parse,
-        a duplicate key (e.g. ``event_id``), a reference to a missing member or title, ...
+        One line naming the file, table, column and rows: no table at all, or propensities
+        without the events they refer to (listing what was found), an empty events table, two
+        files for one table, a value that does not parse, a duplicate key (e.g.
+        ``event_id``), a reference to a missing member or title, ...
 
     Examples
     --------
     >>> validate_folder("my_logs").to_dict()["tables"]["events"]["rows"]  # doctest: +SKIP
     230560
     """
-    return _read_folder(folder, None)[1]
-
-
-def load_logs(folder: str | os.PathLike, tables: list[str] | None = None) -> Logs:
-    """Read and validate a folder of logs into the canonical dtypes.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        The folder (see the module docstring for its layout).
-    tables : list of str, optional
-        The tables to return (default: every table present); ``events`` is always loaded, and
-        each table is checked against the present tables it references (which are read for
-        that, e.g. ``users`` for ``["campaigns"]``, but returned only when asked for).
-
-    Returns
-    -------
-    Logs
-        One attribute per table of `FOLDER_TABLES` (None when absent or not asked for) and
-        ``summary``, the `FolderSummary` of the tables read. Every frame has a RangeIndex.
-
-    Raises
-    ------
-    ValueError
-        A name in `tables` that is not a table of `FOLDER_TABLES`.
-    NotADirectoryError, SchemaError
-        As `validate_folder`.
-
-    Examples
-    --------
-    >>> logs = load_logs("my_logs", tables=["events", "users"])  # doctest: +SKIP
-    >>> logs.titles is None  # doctest: +SKIP
-    True
-    """
-    unknown = [t for t in tables or () if t not in FOLDER_TABLES]
-    if unknown:
-        raise ValueError(f"unknown tables {unknown}; known: {', '.join(FOLDER_TABLES)}")
-    done, summary = _read_folder(folder, tables)
-    keep = set(done) if tables is None else {"events", *tables}
-    frames = {t: frame for t, frame in done.items() if t in keep}
-    return Logs(summary=summary, folder=Path(folder), **frames)
+    return read_folder(folder, None)[1]

@@ -1,4 +1,5 @@
-"""The ``persona`` command: render reports, validate data, simulate or export a world, features.
+"""The ``persona`` command: render reports, validate data, simulate or export a world, features,
+import a public data set.
 
 Heavy modules (papermill, the data layer) are imported inside each command so that
 ``persona --help`` stays fast and one command's missing dependency does not break the others.
@@ -24,6 +25,7 @@ TABLES = (
     "events", "titles", "artworks", "users", "billing", "notifications",
     "propensities", "assignments", "outcomes", "campaigns",
 )  # fmt: skip
+IMPORT_SOURCES = ("movielens", "obd", "telco", "cookie-cats")  # `persona import` data sets
 
 
 def parse_scalar(text: str) -> str | int | float | bool | None:
@@ -114,6 +116,17 @@ def _build_parser() -> argparse.ArgumentParser:
         help="Spark master (e.g. local[2]); default: the session spark-submit configured",
     )  # fmt: skip
     features.add_argument("--out", required=True, help="Parquet file to write (atomically)")
+
+    imports = commands.add_parser(
+        "import", help="write a public data set as a folder of logs in persona's schema"
+    )
+    imports.add_argument("source", choices=IMPORT_SOURCES, help="the data set")
+    imports.add_argument("src", help="its folder (obd: the root with random/ and bts/) or file")
+    imports.add_argument("--out", required=True, help="logs folder to write: new or empty")
+    imports.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    imports.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    imports.add_argument("--policy", choices=("random", "bts"), help="obd: logging policy (random)")
+    imports.add_argument("--campaign", choices=("all", "men", "women"), help="obd: campaign (all)")
     return parser
 
 
@@ -343,6 +356,39 @@ def _cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(error: Exception) -> str:
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """``persona import``: 2 for a missing source or a refused --out, 1 for a malformed source."""
+    options = {}
+    if args.source == "obd":
+        options = {"policy": args.policy or "random", "campaign": args.campaign or "all"}
+    elif args.policy or args.campaign:
+        print(f"persona import: --policy and --campaign are for obd, not {args.source}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from persona_lib.datasets.importers import IMPORTERS
+
+    importer = IMPORTERS[args.source]
+    try:
+        result = importer(args.src, args.out, format=args.format, force=args.force, **options)
+    except (FileNotFoundError, FileExistsError) as exc:
+        print(f"persona import: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a malformed source: the message names the file
+        print(f"persona import: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"persona import: cannot write {exc.filename or args.out}: {reason}", file=sys.stderr)
+        return 2
+    tables = ", ".join(f"{name} {rows:,}" for name, rows in result.rows.items())
+    print(f"{args.source} {args.src}: {tables} -> {args.out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``persona`` console script.
 
@@ -364,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _build_parser().parse_args(argv)
     command = {"run": _cmd_run, "validate": _cmd_validate, "simulate": _cmd_simulate,
-               "export": _cmd_export, "features": _cmd_features}  # fmt: skip
+               "export": _cmd_export, "features": _cmd_features, "import": _cmd_import}  # fmt: skip
     return command[args.command](args)
 
 

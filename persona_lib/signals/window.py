@@ -6,8 +6,6 @@ log alone, dating each session by its first event (as `notification_experiment` 
 session that starts late on the last day and logs events after midnight does not add a day.
 On a simulated world the window equals the config's ``start_date`` and ``n_days`` whenever a
 session starts on the first and on the last day (any world of more than a few members).
-`sample_log` keeps a random sample of members over the first days of a log (an analysis whose
-cost grows with the log, such as 03's off-policy rounds, on logs larger than it needs).
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["LogWindow", "log_window", "sample_log"]
+__all__ = ["LogWindow", "log_window"]
 
 
 @dataclass(frozen=True)
@@ -87,60 +85,3 @@ def log_window(events: pd.DataFrame) -> LogWindow:
     days = starts.to_numpy().astype("datetime64[D]")
     first, last = days.min(), days.max()
     return LogWindow(str(first), int((last - first).astype(np.int64)) + 1)
-
-
-def sample_log(
-    events: pd.DataFrame,
-    max_members: int | None = None,
-    max_days: int | None = None,
-    random_state: int = 0,
-) -> pd.DataFrame:
-    """The events of at most `max_members` members over the first `max_days` days of a log.
-
-    Members are drawn uniformly at random without replacement from those with an event (all of
-    them when there are no more than `max_members`); days are those of `log_window`, and a
-    session belongs to the day it starts on, so no session is cut in two. A log within both
-    limits is returned whole (the same frame, not a copy), so a capped analysis of a small log
-    equals the uncapped one.
-
-    Parameters
-    ----------
-    events : DataFrame
-        Event log with ``user_id``, ``session_id`` and ``ts``.
-    max_members, max_days : int or None
-        The caps; None for no cap. Each must be at least 1.
-    random_state : int
-        Seed of the member draw.
-
-    Returns
-    -------
-    DataFrame
-        The kept rows, in their original order and with their original index.
-
-    Examples
-    --------
-    >>> ev = pd.DataFrame({"user_id": [0, 1, 2, 0], "session_id": [1, 2, 3, 4],
-    ...                    "ts": pd.to_datetime(["2025-01-01 08:00", "2025-01-01 09:00",
-    ...                                          "2025-01-02 23:59", "2025-01-03 00:10"])})
-    >>> sample_log(ev, max_days=2)["session_id"].tolist()
-    [1, 2, 3]
-    >>> int(sample_log(ev, max_members=2)["user_id"].nunique())
-    2
-    """
-    for name, cap in (("max_members", max_members), ("max_days", max_days)):
-        if cap is not None and (int(cap) != cap or cap < 1):
-            raise ValueError(f"sample_log: {name} must be a positive integer or None, got {cap!r}")
-    keep = np.ones(len(events), dtype=bool)
-    if max_members is not None:
-        members = np.unique(events["user_id"].to_numpy())
-        if members.size > max_members:
-            rng = np.random.default_rng(random_state)
-            chosen = np.sort(rng.choice(members, size=int(max_members), replace=False))
-            keep &= np.isin(events["user_id"].to_numpy(), chosen)
-    if max_days is not None and len(events):
-        window = log_window(events)
-        if window.n_days > max_days:
-            start = events.groupby("session_id", sort=False)["ts"].transform("min").to_numpy()
-            end = np.datetime64(window.start_date, "D") + np.timedelta64(int(max_days), "D")
-            keep &= start < end
-    return events if keep.all() else events[keep]

@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from persona_lib.data.folder import Logs, TruthUnavailable, load_logs
+from persona_lib.data.folder_logs import Logs, TruthUnavailable, open_logs
 from persona_lib.signals.engines import open_signals
 from persona_lib.sim.cache import (
     cached_world,
@@ -62,7 +62,8 @@ def open_world(
     Parameters
     ----------
     data : path or None
-        A folder of logs (``""`` or None: simulate). Validated as `load_logs` does.
+        A folder of logs (``""`` or None: simulate), opened with `open_logs`: each table
+        is read and validated (as `load_logs` does) when first used.
     world : str or SimulationConfig
         A preset name (``random_state`` is its seed) or a full config (its own seed).
     random_state : int
@@ -81,7 +82,7 @@ def open_world(
         If `data` is not a valid folder of logs (file, table, column and rows named).
     """
     if data:
-        return load_logs(data)
+        return open_logs(data)
     if isinstance(world, SimulationConfig):
         directory = config_cache_dir(world, data_dir)
         opened = cached_world(world, directory)

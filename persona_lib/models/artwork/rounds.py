@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from persona_lib.data import schema
+from persona_lib.data.sampling import sample_log
 from persona_lib.signals.attribution import (
     PriorSums,
     attribute,
@@ -36,7 +37,6 @@ from persona_lib.signals.attribution import (
     stable_argsort,
 )
 from persona_lib.signals.engagement import start_watch_s
-from persona_lib.signals.window import sample_log
 
 A, G, L = len(schema.ARTWORK_ATTRIBUTES), len(schema.GENRES), len(schema.LANGUAGES)
 CONTEXT_FEATURES = (
@@ -320,10 +320,18 @@ def artwork_rounds(
 
     Reads only logged tables: ``events``, ``titles``, ``artworks`` and ``propensities`` (None on
     logs without that table: every ``pscore`` is then NaN). ``max_members`` and ``max_days`` cap
-    the log first (`persona_lib.signals.window.sample_log`: a seeded random sample of members
+    the log first (`persona_lib.data.sampling.sample_log`: a seeded random sample of members
     over the first days; a log within both caps is used whole): the rounds' member history
-    arrays grow with the log, so a large log is sampled to the size the estimates need.
+    arrays grow with the log, so a large log is sampled to the size the estimates need. Logs
+    read only the sampled rows (`persona_lib.data.Logs.read_sample`), so a day-partitioned
+    store larger than memory is never read whole.
     """
-    events = sample_log(world.events, max_members, max_days, random_state)
-    return build_artwork_rounds(events, world.titles, world.artworks, world.propensities,
+    if hasattr(world, "read_sample"):
+        events, propensities = world.read_sample(max_members, max_days, random_state)
+    else:
+        events = sample_log(world.events, max_members, max_days, random_state)
+        propensities = world.propensities
+        if events is not world.events:
+            events = events.reset_index(drop=True)  # positions, as the logs' sample has
+    return build_artwork_rounds(events, world.titles, world.artworks, propensities,
                                 min_watch_minutes)  # fmt: skip

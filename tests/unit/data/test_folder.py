@@ -117,15 +117,50 @@ def test_nothing_in_the_folder_is_written(tmp_path, world):
 # --- errors ----------------------------------------------------------------------------------
 
 
-def test_missing_events_names_the_folder_and_lists_what_was_found(tmp_path, world):
-    write_folder(tmp_path, {"users": world["users"]})
+def test_propensities_without_events_name_the_folder_and_list_what_was_found(tmp_path, world):
+    propensities = pd.DataFrame({"event_id": [0, 1], "pscore": [0.5, 0.25]})
+    write_folder(tmp_path, {"users": world["users"], "propensities": propensities})
     (tmp_path / "sessions.csv").write_text("a\n1\n")
     expected = (
         f"{tmp_path}: no events table; expected events.csv, events.csv.gz, events.parquet, "
-        "events.pq or events/day=YYYY-MM-DD/*.parquet; found: users.csv, sessions.csv"
+        "events.pq or events/day=YYYY-MM-DD/*.parquet beside propensities.csv (column event_id "
+        "refers to events.event_id); found: users.csv, propensities.csv, sessions.csv"
     )
     with pytest.raises(SchemaError, match="^" + re.escape(expected) + "$"):
         validate_folder(tmp_path)
+
+
+def test_a_folder_without_events_loads_and_require_names_them(tmp_path, world):
+    write_folder(tmp_path, {"users": world["users"], "billing": world["billing"]}, ".parquet")
+    (tmp_path / "sessions.csv").write_text("a\n1\n")
+    assert validate_folder(tmp_path).names == ["users", "billing"]
+    logs = load_logs(tmp_path)
+    assert logs.events is None and not logs.is_store
+    assert list(logs.tables) == ["users", "billing"]
+    pd.testing.assert_frame_equal(logs.billing, world["billing"])
+    assert load_logs(tmp_path, tables=["billing"]).users is None  # read for the check only
+    expected = (
+        f"{tmp_path}: 01_data_signals needs the tables events (<folder>/events.csv or "
+        ".parquet); none found"
+    )
+    with pytest.raises(SchemaError, match="^" + re.escape(expected) + "$"):
+        logs.require("users", "events", who="01_data_signals")
+    assert logs.require("users", "billing") is logs
+
+
+def test_a_folder_without_any_table_names_what_was_found(tmp_path):
+    (tmp_path / "sessions.csv").write_text("a\n1\n")
+    expected = (
+        f"{tmp_path}: no table; expected at least one of events, titles, artworks, users, "
+        "billing, notifications, propensities, assignments, outcomes, campaigns as "
+        "<table>.csv, .csv.gz, .parquet or .pq (events and propensities also as "
+        "<table>/day=YYYY-MM-DD/*.parquet); found: sessions.csv"
+    )
+    with pytest.raises(SchemaError, match="^" + re.escape(expected) + "$"):
+        validate_folder(tmp_path)
+    (tmp_path / "sessions.csv").unlink()
+    with pytest.raises(SchemaError, match=r"; found: nothing$"):
+        load_logs(tmp_path)
 
 
 def test_two_files_for_one_table_name_both(tmp_path, world):

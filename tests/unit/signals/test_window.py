@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from persona_lib.signals.window import LogWindow, log_window, sample_log
+from persona_lib.data.sampling import sample_log
+from persona_lib.signals.window import LogWindow, log_window
 
 
 def _events(session_ids, stamps):

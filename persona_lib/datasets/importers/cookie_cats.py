@@ -1,0 +1,153 @@
+"""The Cookie Cats A/B test as a folder of logs: members, their assignment and their outcomes.
+
+See `import_cookie_cats` for the mapping and what is assumed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from persona_lib.datasets.cookie_cats import COOKIE_CATS_FILE, load_cookie_cats
+from persona_lib.datasets.importers.publish import (
+    DEFAULT_COUNTRY,
+    DEFAULT_LANGUAGE,
+    FREE_PLAN,
+    ImportResult,
+    check_target,
+    publish_tables,
+)
+
+__all__ = ["COOKIE_CATS_ASSIGNED", "EXPERIMENT", "cookie_cats_tables", "import_cookie_cats"]
+
+EXPERIMENT = "cookie_cats_gate"
+COOKIE_CATS_ASSIGNED = "2018-01-01"  # the file has no dates: an assumed install day for all
+_DEVICE = "mobile"  # Cookie Cats is a mobile game
+_OUTCOMES = ("retention_1", "retention_7", "sum_gamerounds")
+
+
+def cookie_cats_tables(
+    players: pd.DataFrame, assigned: str = COOKIE_CATS_ASSIGNED
+) -> dict[str, pd.DataFrame]:
+    """persona's ``users``, ``assignments`` and ``outcomes`` of the loaded players
+    (`load_cookie_cats`'s frame).
+
+    The mapping is `import_cookie_cats`'s; this is its in-memory half (no file is read or
+    written).
+
+    Examples
+    --------
+    >>> tables = cookie_cats_tables(load_cookie_cats("../shared/data/cookie_cats/cookie_cats.csv"))
+    ... # doctest: +SKIP
+    >>> tables["assignments"]["variant"].value_counts().to_dict()  # doctest: +SKIP
+    {'gate_40': 45489, 'gate_30': 44700}
+    """
+    order = np.argsort(players["userid"].to_numpy(), kind="stable")
+    players = players.iloc[order].reset_index(drop=True)
+    n = len(players)
+    user = np.arange(n, dtype=np.int32)
+    ts = np.full(n, pd.Timestamp(assigned).to_datetime64(), dtype="datetime64[ms]")
+    users = pd.DataFrame(
+        {
+            "user_id": user,
+            "signup_ts": ts,
+            "country": DEFAULT_COUNTRY,
+            "language": DEFAULT_LANGUAGE,
+            "plan": FREE_PLAN,
+            "price": np.zeros(n, np.float32),
+            "preferred_device": _DEVICE,
+            "userid": players["userid"].to_numpy(),
+        }
+    )
+    assignments = pd.DataFrame(
+        {
+            "user_id": user,
+            "experiment": EXPERIMENT,
+            "variant": players["version"].astype(str).to_numpy(),
+            "assigned_ts": ts,
+        }
+    )
+    outcomes = pd.concat([pd.DataFrame({"user_id": user}), players[list(_OUTCOMES)]], axis=1)
+    return {"users": users, "assignments": assignments, "outcomes": outcomes}
+
+
+def _source_file(src: Path) -> Path:
+    return src / COOKIE_CATS_FILE if src.is_dir() else src
+
+
+def import_cookie_cats(
+    src: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    assigned: str = COOKIE_CATS_ASSIGNED,
+    format: str = "parquet",  # noqa: A002 - the word users type (`persona import --format`)
+    force: bool = False,
+) -> ImportResult:
+    """Import the Cookie Cats A/B test: players, their gate variant and their outcomes.
+
+    Each player (read by `persona_lib.datasets.load_cookie_cats`) becomes a member, with
+    ``user_id`` 0 .. n - 1 in ascending order of the game's ``userid`` (kept on ``users`` as
+    the extra column ``userid``). Mapping:
+
+    - ``assignments``: one row per player, ``experiment`` `EXPERIMENT` ("cookie_cats_gate"),
+      ``variant`` the file's ``version`` (``gate_30``: the first gate at level 30, the
+      control; ``gate_40``), ``assigned_ts`` = `assigned`. The file has no dates: every player
+      is assumed assigned at install, and every install on that one day (default
+      `COOKIE_CATS_ASSIGNED`, 2018-01-01 00:00 UTC). Timing analyses (peeking, daily
+      sequential tests) therefore have nothing to read.
+    - ``outcomes``: ``retention_1`` and ``retention_7`` (bool: the player came back 1 and 7
+      days after installing) and ``sum_gamerounds`` (rounds played in the first 14 days), as
+      in the file.
+    - ``users``: ``signup_ts`` = the install day above; the game is free, so ``plan`` is
+      `FREE_PLAN` at ``price`` 0 (no billing); ``preferred_device`` mobile; ``country`` US and
+      ``language`` en assumed (not recorded).
+    - No events, titles or billing: an analysis of the assignments against these outcomes
+      can run (sample-ratio check, retention by variant); anything that reads viewing or
+      billing cannot.
+
+    Parameters
+    ----------
+    src : str or os.PathLike
+        The CSV, or the folder holding ``cookie_cats.csv``; only read.
+    out : str or os.PathLike
+        The folder of logs to write (new or empty; replaced as a whole with `force`).
+    assigned : str
+        The assumed install (and assignment) time of every player, UTC.
+    format : {"parquet", "csv"}
+    force : bool
+        Replace an `out` folder that holds files.
+
+    Returns
+    -------
+    ImportResult
+        The file's 90,189 players in users, assignments and outcomes.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        A malformed file (file, column and lines named) or an unknown `format`.
+    FileExistsError
+        `out` holds files and `force` is False.
+
+    Examples
+    --------
+    >>> import_cookie_cats("../shared/data/cookie_cats", "cats_logs").rows  # doctest: +SKIP
+    {'users': 90189, 'assignments': 90189, 'outcomes': 90189}
+    """
+    check_target(Path(out), force)
+    path = _source_file(Path(src))
+    tables = cookie_cats_tables(load_cookie_cats(path), assigned)
+    return publish_tables(
+        tables,
+        out,
+        source="cookie-cats",
+        files={path.name: path},
+        parameters={"assigned": str(pd.Timestamp(assigned))},
+        file_format=format,
+        force=force,
+    )
