@@ -5,7 +5,9 @@ on its logs, precomputes a `HomepageScorer` and prints one JSON line: p50/p99 mi
 single page (``scorer.page``, the real-time path, also with a just-played title folded in),
 and pages per second of the batch builder (``scorer.pages``, the serving policy's path) on
 batches of the size the simulator requests. Each timing is wall clock on one BLAS thread;
-``cpu_ms`` beside it is process time (a busy shared machine inflates wall clock). Run with
+the ``cpu_`` figures beside it are process time, per page for the percentiles (a busy shared
+machine inflates wall clock, mostly in its tail, while a page's CPU time stays what the code
+costs). Run with
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_scoring.py [--users 5000 --days 30]``.
 """
 
@@ -18,21 +20,22 @@ import time
 import numpy as np
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def _percentiles(values: list[float], prefix: str = "") -> dict[str, float]:
     ms = 1000 * np.asarray(values)
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3),
-            "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "max_ms": round(float(ms.max()), 3)}  # fmt: skip
+    return {f"{prefix}p50_ms": round(float(np.percentile(ms, 50)), 3),
+            f"{prefix}p99_ms": round(float(np.percentile(ms, 99)), 3),
+            f"{prefix}max_ms": round(float(ms.max()), 3)}  # fmt: skip
 
 
 def _time_pages(call, members) -> tuple[dict, float]:
-    wall, cpu = [], time.process_time()
+    wall, cpu, total = [], [], time.process_time()
     for u in members:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call(u)
+        cpu.append(time.process_time() - start_cpu)
         wall.append(time.perf_counter() - start)
-    cpu_ms = 1000 * (time.process_time() - cpu) / len(members)
-    return _percentiles(wall), round(cpu_ms, 3)
+    cpu_ms = 1000 * (time.process_time() - total) / len(members)
+    return {**_percentiles(wall), **_percentiles(cpu, "cpu_")}, round(cpu_ms, 3)
 
 
 def main() -> None:
@@ -83,7 +86,7 @@ def main() -> None:
         "batch_pages_per_s": round(n_pages / wall, 1),
         "batch_pages_per_cpu_s": round(n_pages / cpu, 1),
         "batch_size": args.batch,
-        "target_p99_ms": 10.0,
+        "target_p99_ms": 2.0,
     }))  # fmt: skip
 
 

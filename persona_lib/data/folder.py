@@ -41,7 +41,7 @@ import pandas as pd
 from persona_lib.data.logs import CSV_SUFFIXES, PARQUET_SUFFIXES, load_table, read_raw_table
 from persona_lib.data.schema import ALL_TABLES
 from persona_lib.data.schema_errors import SchemaError, Where, values_text
-from persona_lib.data.validation import VALIDATION_ORDER, validate
+from persona_lib.data.validation import VALIDATION_ORDER, check_keys, validate
 
 FOLDER_TABLES = (
     "events", "titles", "artworks", "users", "billing", "notifications",
@@ -347,6 +347,10 @@ def read_folder(
 def validate_folder(folder: str | os.PathLike) -> FolderSummary:
     """Validate every table of a folder of logs, together; return what was found.
 
+    A day-partitioned store is validated one partition at a time (its keys and referenced
+    columns across partitions), so a folder larger than memory can be validated; the checks and
+    messages are those of `load_logs`.
+
     Parameters
     ----------
     folder : str or os.PathLike
@@ -373,4 +377,68 @@ def validate_folder(folder: str | os.PathLike) -> FolderSummary:
     >>> validate_folder("my_logs").to_dict()["tables"]["events"]["rows"]  # doctest: +SKIP
     230560
     """
-    return read_folder(folder, None)[1]
+    root = Path(folder)
+    present, ignored = find_tables(root)
+    check_present(root, present, ignored)
+    done: dict[str, pd.DataFrame] = {}  # what later tables check their references against
+    rows: dict[str, int] = {}
+    for name in (n for n in VALIDATION_ORDER if n in present):
+        where = present[name]
+        if where.layout == "store":
+            rows[name], done[name] = _validate_store(root, where, done)
+        else:
+            done[name] = load_one(root, where, done)
+            rows[name] = len(done[name])
+    summaries = tuple(
+        TableSummary(t, w.name, w.layout, rows[t], table_sha256(root, w))
+        for t, w in present.items()
+    )
+    return FolderSummary(summaries, ignored)
+
+
+def _referenced_columns(table: str) -> list[str]:
+    """The columns of `table` that a column of another table refers to (``events.event_id``)."""
+    return sorted({
+        col.references.partition(".")[2]
+        for spec in ALL_TABLES.values()
+        for col in spec.columns
+        if (col.references or "").partition(".")[0] == table
+    })  # fmt: skip
+
+
+def _validate_store(root: Path, where: TableFile, done: dict[str, pd.DataFrame]):
+    """Validate a day-partitioned table one partition at a time; its keys across partitions.
+
+    Returns the row count and the columns other tables refer to (labelled by partition and row),
+    so that memory holds one partition and the key columns, never the whole table.
+    """
+    table, source = where.table, str(root / where.name)
+    spec = ALL_TABLES[table]
+    keep = list(dict.fromkeys([*spec.key, *_referenced_columns(table)]))
+    kept, sizes = [], []
+    for part in where.parts:
+        raw = read_raw_table(root / where.name / part).reset_index(drop=True)
+        frame = validate(pd.concat({part: raw}, names=["file", "row"]), table, source,
+                         references=done)  # fmt: skip
+        if table == "events":
+            check_partition_days(frame, source)
+        sizes.append(len(frame))
+        kept.append(frame[keep].reset_index(drop=True))
+    if table == "events" and sum(sizes) == 0:
+        raise SchemaError(f"{source}: table 'events': no rows; the folder needs at least one event")
+    keys = pd.concat(kept, ignore_index=True)
+    if not _increasing(keys, spec.key):  # else unique, no labels needed
+        labels = pd.MultiIndex.from_arrays(
+            [np.repeat(np.asarray(where.parts, dtype=object), sizes),
+             np.concatenate([np.arange(n) for n in sizes])], names=["file", "row"],
+        )  # fmt: skip
+        check_keys(keys.set_axis(labels), table, source)
+    return sum(sizes), keys
+
+
+def _increasing(keys: pd.DataFrame, key: tuple[str, ...]) -> bool:
+    """A one-column key that strictly increases row after row (hence unique)."""
+    if len(key) != 1:
+        return not key
+    values = keys[key[0]].to_numpy()
+    return len(values) < 2 or bool((values[1:] > values[:-1]).all())

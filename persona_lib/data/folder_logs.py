@@ -15,6 +15,8 @@ read). The same rows as `persona_lib.data.sampling.sample_log` of the whole even
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from persona_lib.data.folder import (
@@ -183,11 +186,19 @@ class Logs:
             )
         else:
             events = self._read_members(where, max_members, max_days, random_state)
-        return events, self._sample_propensities(events)
+        propensities = self._sample_propensities(events)
+        _give_back_freed_memory()
+        return events, propensities
 
     def _read_members(self, where: TableFile, max_members: int, max_days: int | None,
                       random_state: int) -> pd.DataFrame:  # fmt: skip
-        root = self.folder / where.name
+        """`read_sample` of a store: the drawn members' rows, part by part, validated.
+
+        Partitions come in day order and a session's first event sits in the partition of its
+        start day (checked), so after the last kept day only rows of sessions already seen are
+        kept: the rows read never exceed the sample by more than those sessions' spill-over.
+        """
+        root, source = self.folder / where.name, str(self.folder / where.name)
         members, first = [], None
         for part in where.parts:
             head = pq.read_table(root / part, columns=["user_id", "ts"]).to_pandas()
@@ -195,22 +206,29 @@ class Logs:
             day = pd.to_datetime(head["ts"]).min()
             first = day if first is None or day < first else first
         chosen = draw_members(np.unique(np.concatenate(members)), max_members, random_state)
-        frames = {}
-        for part in where.parts:
-            raw = read_raw_table(root / part)
-            keep = np.ones(len(raw), bool) if chosen is None else np.isin(raw["user_id"], chosen)
-            if keep.any():
-                frames[part] = raw[keep]  # the index keeps each row's number in its file
+        day0 = np.datetime64(first.to_datetime64(), "D")
+        cutoff = None if max_days is None else day0 + np.timedelta64(int(max_days), "D")
         needed = with_references({"events"}, self._present) - {"events"}
         for name in (n for n in VALIDATION_ORDER if n in needed):
             self._load(name)
-        source = str(self.folder / where.name)
-        raw = pd.concat(frames, names=["file", "row"])
+        frames, early = {}, []
+        for part in where.parts:
+            raw = read_raw_table(root / part).reset_index(drop=True)
+            keep = np.ones(len(raw), bool) if chosen is None else np.isin(raw["user_id"], chosen)
+            late = cutoff is not None and np.datetime64(part[4:14], "D") >= cutoff
+            if late:  # only sessions that started before the cutoff continue here
+                early = [np.unique(np.concatenate(early))] if len(early) > 1 else early
+                keep &= np.isin(raw["session_id"], early[0] if early else [])
+            if not keep.any():
+                continue
+            if not late:
+                early.append(np.unique(raw["session_id"].to_numpy()[keep]))
+            frames[part] = raw[keep]  # the index keeps each row's number in its file
+        raw = pd.concat(frames, names=["file", "row"])  # validated together: one dtype per column
         events = validate(raw, "events", source, references=self._frames)
         check_partition_days(events, source)
         events = events.reset_index(drop=True)
-        if max_days is not None:
-            day0 = np.datetime64(first.to_datetime64(), "D")
+        if cutoff is not None:
             keep = first_days_mask(events["session_id"].to_numpy(), events["ts"].to_numpy(), day0,
                                    max_days)  # fmt: skip
             events = events[keep].reset_index(drop=True)
@@ -238,6 +256,21 @@ class Logs:
         return validate(raw, "propensities", source, references={"events": events}).reset_index(
             drop=True
         )
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap pages freed after reading a store part by part to the operating system.
+
+    Reading each partition whole and keeping a few of its rows leaves freed blocks in pyarrow's
+    pool and in glibc's heap that the process would otherwise keep while the analysis runs
+    (about 100 MiB after sampling the default preset's 14 M events). glibc's ``malloc_trim``
+    is called where it exists (Linux); elsewhere this only releases pyarrow's pool.
+    """
+    pa.default_memory_pool().release_unused()
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is not None:
+        trim(0)
 
 
 def _table_property(table: str) -> property:

@@ -78,6 +78,16 @@ def _check_keys(out: pd.DataFrame, spec: TableSpec, where: Where) -> None:
         where.fail(spec.key, f"duplicate key {_first_duplicate(out, spec.key, dup)}", dup)
 
 
+def check_keys(frame: pd.DataFrame, table: str, source: str = "<frame>") -> None:
+    """Raise `SchemaError` when `frame` (validated ``table`` rows, or just their key columns)
+    repeats a key of the table (the first duplicate and the rows, by `frame`'s index labels).
+
+    `validate` checks keys within one frame; a table read in parts (a day-partitioned store)
+    checks the parts' key columns together with this.
+    """
+    _check_keys(frame, ALL_TABLES[table], Where(source, table, frame.index))
+
+
 def _isin(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """`np.isin` with a bitmap for compact integer keys (several times faster than hashing)."""
     if values.dtype.kind in "iu" and allowed.dtype.kind in "iu" and len(allowed):

@@ -93,11 +93,12 @@ class ArtworkCatalog:
         return (self.candidates >= 0).sum(axis=1)
 
 
-def event_increments(events: pd.DataFrame, catalog: ArtworkCatalog):
+def event_increments(events: pd.DataFrame, catalog: ArtworkCatalog, dtype=np.float64):
     """Rows of ``events`` that feed the member history and what each adds to the counts.
 
     Returns ``(rows, increments)``: positions in ``events`` of homepage impressions and clicks
-    with a known artwork and of every ``play_start``, and their (len(rows), N_COUNTS) counts.
+    with a known artwork and of every ``play_start``, and their (len(rows), N_COUNTS) counts,
+    each 0 or 1 (so ``dtype`` may be a small integer type).
     """
     et = events["event_type"]
     codes = et.cat.codes.to_numpy()
@@ -108,7 +109,7 @@ def event_increments(events: pd.DataFrame, catalog: ArtworkCatalog):
     click = home & (codes == event_code(et, "click"))
     play = codes == event_code(et, "play_start")
     rows = np.flatnonzero(shown | click | play)
-    inc = np.zeros((len(rows), N_COUNTS))
+    inc = np.zeros((len(rows), N_COUNTS), dtype=dtype)
     attrs = catalog.action_features[np.maximum(art[rows], 0)]
     s, c, p = shown[rows], click[rows], play[rows]
     inc[s, SHOWN], inc[s, SHOWN_ATTR] = 1.0, attrs[s]
@@ -290,22 +291,30 @@ def build_artwork_rounds(events, titles, artworks, propensities=None,
 
 
 def _counts_before(events, catalog, positions) -> np.ndarray:
-    """(len(positions), N_COUNTS) member counts from events strictly before each position's ts."""
-    rows, inc = event_increments(events, catalog)
+    """(len(positions), N_COUNTS) member counts from events strictly before each position's ts.
+
+    Increments are 0/1, so they are summed as integers (exact, an eighth of the memory of
+    float64), and the prior sums are formed for the query rows only.
+    """
+    rows, inc = event_increments(events, catalog, dtype=np.int8)
     # queries ride along as zero increments so that they share the members' time blocks
     all_rows = np.concatenate([rows, positions])
-    inc = np.vstack([inc, np.zeros((len(positions), N_COUNTS))])
+    inc = np.vstack([inc, np.zeros((len(positions), N_COUNTS), dtype=np.int8)])
     is_query = np.r_[np.zeros(len(rows), bool), np.ones(len(positions), bool)]
     ts = events["ts"].to_numpy().astype("datetime64[ms]").view("int64")[all_rows]
     user = events["user_id"].to_numpy().astype(np.int64)[all_rows]
     order = np.argsort(ts, kind="stable")
     order = order[stable_argsort(user[order])]
     sums = PriorSums(user[order], ts[order])
-    before = np.cumsum(inc[order], axis=0) - inc[order]  # exclusive running sums
-    prior = before[sums.block_start] - before[sums.group_start]
-    out = np.empty((len(positions), N_COUNTS))
+    inc = inc[order]
+    before = np.cumsum(inc, axis=0, dtype=np.int32 if len(inc) < 2**31 else np.int64)
+    before -= inc  # exclusive running sums
+    del inc
     query = is_query[order]
-    out[order[query] - len(rows)] = prior[query]
+    out = np.empty((len(positions), N_COUNTS))
+    out[order[query] - len(rows)] = (
+        before[sums.block_start[query]] - before[sums.group_start[query]]
+    )
     return out
 
 

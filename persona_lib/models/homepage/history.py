@@ -27,6 +27,21 @@ def genre_matrix(titles: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def dense_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows].toarray()`` for a few rows, without building the sliced sparse matrix.
+
+    Entries are summed into zeros of the matrix's dtype in storage order, as ``toarray`` does,
+    so duplicate entries give the same values too.
+    """
+    rows = np.arange(matrix.shape[0])[np.asarray(rows, dtype=np.int64)]  # negative ids wrap
+    start, stop = matrix.indptr[rows], matrix.indptr[rows + 1]
+    counts = stop - start
+    at = np.arange(counts.sum()) + np.repeat(start - np.cumsum(counts) + counts, counts)
+    out = np.zeros((rows.size, matrix.shape[1]), dtype=matrix.dtype)
+    np.add.at(out, (np.repeat(np.arange(rows.size), counts), matrix.indices[at]), matrix.data[at])
+    return out
+
+
 def new_releases(titles: pd.DataFrame, years: int = 2) -> np.ndarray:
     """(T,) bool: released in the catalog's last ``years`` years."""
     year = titles.sort_values("title_id")["release_year"].to_numpy()
@@ -136,7 +151,7 @@ class MemberHistory:
         users = np.asarray(user_ids, dtype=np.int64)
         known = users < self.n_users
         safe = np.where(known, users, 0)
-        played = self.played_[safe].toarray() & known[:, None]
+        played = dense_rows(self.played_, safe) & known[:, None]
         unknown = ~known[:, None]
         return (
             played,

@@ -26,22 +26,29 @@ placed in an earlier row is skipped and the row refilled from its candidates), `
 the rows already placed, ``overlap`` is the share of row j's original top titles already placed
 and ``genre_cosine`` compares the genre mixes of the two rows. A row with fewer than ``n_cols``
 titles left is not eligible. Everything is vectorized over members; Python loops run over row
-kinds, genres and the ``n_rows`` stages only.
+kinds, genres and the ``n_rows`` stages (`persona_lib.models.homepage.selection`) only.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from persona_lib.models.homepage.selection import select_rows
 from persona_lib.models.recommenders.base import top_k
 
 ROW_KINDS = ("continue", "top_picks", "because", "genre", "trending", "new", "more")
 DEFAULT_PRIORS = {"continue": 0.5, "top_picks": 0.25, "because": 0.0, "genre": 0.0,
                   "trending": 0.0, "new": -0.25}  # fmt: skip
 PAGE_COLUMNS = ("user_id", "row_position", "row_id", "col_position", "title_id", "score")
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,26 @@ class PageCatalog:
     def n_titles(self) -> int:
         return self.genres.shape[0]
 
-    @property
+    # derived arrays are computed once per catalog (``dataclasses.replace`` starts afresh)
+    @functools.cached_property
     def trending_order(self) -> np.ndarray:
         """Title ids by decreasing trending score (ties to the lower id)."""
-        return np.lexsort((np.arange(self.n_titles), -self.trending))
+        return _read_only(np.lexsort((np.arange(self.n_titles), -self.trending)))
+
+    @functools.cached_property
+    def row_flags(self) -> np.ndarray:
+        """(T, G + 1) bool: the genre flags, then the new-release flag (one row each)."""
+        return _read_only(np.hstack([self.genres, self.new[:, None]]))
+
+    @functools.cached_property
+    def genre_counts(self) -> np.ndarray:
+        """(T, G) float64 0/1 genre flags, ready to sum into a row's genre counts."""
+        return _read_only(self.genres.astype(np.float64))
+
+    @functools.cached_property
+    def genres_padded(self) -> np.ndarray:
+        """(T + 1, G) bool genre flags and a last row of none, so that id -1 reads no genre."""
+        return _read_only(np.vstack([self.genres, np.zeros_like(self.genres[:1])]))
 
 
 @dataclass(frozen=True)
@@ -128,18 +151,57 @@ class Homepage:
 def standardize(scores: np.ndarray) -> np.ndarray:
     """Per-row z-scores (float64); a constant row gets zeros."""
     s = np.asarray(scores, dtype=np.float64)
-    std = s.std(axis=1, keepdims=True)
-    return (s - s.mean(axis=1, keepdims=True)) / np.where(std > 0, std, 1.0)
+    # the steps of ``s.std`` and ``s.mean`` (same values), with the mean computed once
+    centred = s - np.add.reduce(s, axis=1, keepdims=True) / s.shape[1]
+    std = np.sqrt(np.add.reduce(centred * centred, axis=1, keepdims=True) / s.shape[1])
+    return centred / np.where(std > 0, std, 1.0)
 
 
 def _first_valid(cand: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
-    """The first k entries of ``cand`` along the last axis where ``valid``, padded with -1."""
-    width = cand.shape[-1]
+    """The first k entries of ``cand`` along the last axis where ``valid``, padded with -1.
+
+    ``cand`` may have the shape of ``valid`` or broadcast to it (then it is never copied).
+    """
+    width = valid.shape[-1]
     rank = np.cumsum(valid, axis=-1, dtype=np.int32)
     hit = np.flatnonzero(valid & (rank <= k))
-    out = np.full(cand.size // max(width, 1) * k, -1, dtype=np.int64)
-    out[hit // width * k + rank.ravel()[hit] - 1] = cand.ravel()[hit]
-    return out.reshape(*cand.shape[:-1], k)
+    out = np.full(valid.size // max(width, 1) * k, -1, dtype=np.int64)
+    if cand.shape == valid.shape:
+        picked = cand.ravel()[hit]
+    else:
+        picked = np.broadcast_to(cand, valid.shape)[np.unravel_index(hit, valid.shape)]
+    out[hit // width * k + rank.ravel()[hit] - 1] = picked
+    return out.reshape(*valid.shape[:-1], k)
+
+
+def top_titles(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best titles per member and their scores, in time linear in T even with ties.
+
+    The same result as `persona_lib.models.recommenders.base.top_k` (ties to the lower id, -1
+    for -inf), without its fallback of sorting every member's whole catalog when some member
+    has titles tied at the k-th best score (frequent in a batch: popularity-scored members).
+    A partition gives the k-th best score; the titles above it and the lowest-id titles at it
+    make up the k, which are then sorted by score (a stable sort keeps ties in id order).
+    """
+    n, n_titles = scores.shape
+    k = min(k, n_titles)
+    if k <= 0:
+        return np.empty((n, 0), np.int64), np.empty((n, 0), scores.dtype)
+    if k < n_titles:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)
+        if np.isnan(kth).any():  # undefined scores: keep top_k's answer, whatever it is
+            return top_k(scores, k)
+        above, tied = scores > kth, scores == kth
+        room = k - np.count_nonzero(above, axis=1)[:, None]
+        keep = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= room))
+        part = np.nonzero(keep)[1].reshape(n, k)  # in id order
+    else:
+        part = np.broadcast_to(np.arange(n_titles), (n, n_titles))
+    best = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-best, axis=1, kind="stable")
+    idx, best = np.take_along_axis(part, order, axis=1), np.take_along_axis(best, order, axis=1)
+    return np.where(np.isneginf(best), -1, idx), best
 
 
 def _trending_rows(played: np.ndarray, order: np.ndarray, depth: int) -> np.ndarray:
@@ -150,16 +212,18 @@ def _trending_rows(played: np.ndarray, order: np.ndarray, depth: int) -> np.ndar
     return _first_valid(both, both >= 0, depth)
 
 
-def candidate_rows(member: MemberInputs, catalog: PageCatalog, depth: int, pool_size: int):
+def candidate_rows(member: MemberInputs, catalog: PageCatalog, depth: int, pool_size: int,
+                   z: np.ndarray | None = None):  # fmt: skip
     """Candidate titles of every row: (n, J, depth) ids (-1 pads), (J,) kinds, (n, J) keys.
 
     Discovery rows never hold a played title; ``continue`` is the member's unfinished titles
-    then their top picks. ``trending`` is built apart (`_trending_rows`).
+    then their top picks. ``trending`` is built apart (`_trending_rows`). ``z`` is
+    ``standardize(member.scores)`` when the caller has it already.
     """
-    z = standardize(member.scores)
+    z = standardize(member.scores) if z is None else z
     n, n_titles = z.shape
     fresh = np.where(member.played, -np.inf, z)
-    pool, best = top_k(fresh, min(n_titles, max(pool_size, depth)))
+    pool, best = top_titles(fresh, min(n_titles, max(pool_size, depth)))
     pool = np.where(np.isfinite(best), pool, -1)
     has_continue = member.continue_ids[:, :1] >= 0
     first = np.where(has_continue, np.hstack([member.continue_ids, pool]), -1)
@@ -176,77 +240,12 @@ def candidate_rows(member: MemberInputs, catalog: PageCatalog, depth: int, pool_
     kinds += [ROW_KINDS.index("because")] * nb.shape[1]
     keys.append(np.where(member.anchors >= 0, member.anchors, -1))
     # genre rows and new releases: the member's pool filtered by a title flag
-    flags = np.hstack([catalog.genres, catalog.new[:, None]])
-    mask = flags[np.maximum(pool, 0)].transpose(0, 2, 1) & (pool >= 0)[:, None, :]
-    rows.append(_first_valid(np.broadcast_to(pool[:, None, :], mask.shape), mask, depth))
+    mask = catalog.row_flags[np.maximum(pool, 0)].transpose(0, 2, 1) & (pool >= 0)[:, None, :]
+    rows.append(_first_valid(pool[:, None, :], mask, depth))
     n_genres = len(catalog.genre_names)
     kinds += [ROW_KINDS.index("genre")] * n_genres + [ROW_KINDS.index("new")]
     keys.append(np.broadcast_to(np.r_[np.arange(n_genres), -1], (n, n_genres + 1)))
     return np.concatenate(rows, 1), np.array(kinds), np.hstack(keys)
-
-
-def _row_genres(titles: np.ndarray, genres: np.ndarray) -> np.ndarray:
-    """L2-normalized genre counts of each row of titles (-1 ignored): (..., C) -> (..., G)."""
-    hist = (genres[np.maximum(titles, 0)] & (titles >= 0)[..., None]).sum(-2, dtype=np.float64)
-    norm = np.linalg.norm(hist, axis=-1, keepdims=True)
-    return hist / np.where(norm > 0, norm, 1.0)
-
-
-def select_rows(cand, reserve, kinds, z, genres, n_rows: int, n_cols: int, diversity: float,
-                priors: dict[str, float]):  # fmt: skip
-    """Stage-wise greedy (MMR) row selection with de-duplication; see the module docstring.
-
-    ``cand`` is (n, J - 1, depth); ``reserve`` (n, D) is row J - 1, deep enough (D >= R * C)
-    to be fillable at any stage, and chosen only when no other row can be filled. Returns (n,
-    R) chosen row indices, (n, R, C) titles and (n, R) row values.
-    """
-    n, n_cand = cand.shape[0], cand.shape[1] + 1
-    n_titles = z.shape[1]
-    members = np.arange(n)
-    base = members[:, None, None] * n_titles
-    placed = np.zeros(z.size, dtype=bool)
-    orig = np.concatenate([cand[:, :, :n_cols], reserve[:, None, :n_cols]], 1)
-    orig_flat = base + np.maximum(orig, 0)
-    orig_genres = _row_genres(orig, genres)
-    cand_flat = base + np.maximum(cand, 0)
-    reserve_flat = base[:, 0] + np.maximum(reserve, 0)
-    prior = np.array([priors.get(k, 0.0) for k in ROW_KINDS])[kinds]
-    weight = 1.0 / np.log2(np.arange(n_cols) + 2.0)
-    weight /= weight.sum()
-    max_sim = np.zeros((n, n_cand))
-    used = np.zeros((n, n_cand), dtype=bool)
-    chosen = np.zeros((n, n_rows), dtype=np.int64)
-    titles = np.zeros((n, n_rows, n_cols), dtype=np.int64)
-    values = np.zeros((n, n_rows))
-    z_flat = z.ravel()
-    for r in range(n_rows):
-        shown = np.concatenate(
-            [
-                _first_valid(cand, (cand >= 0) & ~placed[cand_flat], n_cols),
-                _first_valid(reserve, (reserve >= 0) & ~placed[reserve_flat], n_cols)[:, None],
-            ],
-            1,
-        )
-        ok = (shown[:, :, -1] >= 0) & ~used
-        ok[:, -1] = shown[:, -1, -1] >= 0
-        relevance = (z_flat[base + np.maximum(shown, 0)] * weight).sum(-1)
-        value = (1 - diversity) * (relevance + prior) - diversity * max_sim
-        value = np.where(ok, value, -np.inf)
-        j = np.argmax(value[:, :-1], axis=1)
-        j[~ok[members, j]] = n_cand - 1  # nothing else fits: the fallback row
-        if not np.all(ok[members, j]):
-            raise ValueError(f"not enough titles to fill {n_rows} rows of {n_cols} distinct titles")
-        row = shown[members, j]
-        chosen[:, r], titles[:, r], values[:, r] = j, row, value[members, j]
-        used[members, j] = j < n_cand - 1
-        row_flat = (members[:, None] * n_titles + row).ravel()
-        placed[row_flat] = True
-        this_row = np.zeros(z.size, dtype=bool)
-        this_row[row_flat] = True
-        overlap = (this_row[orig_flat] & (orig >= 0)).mean(-1)
-        cosine = (orig_genres * _row_genres(row, genres)[:, None, :]).sum(-1)
-        max_sim = np.maximum(max_sim, 0.5 * (overlap + cosine))
-    return chosen, titles, values
 
 
 def build_pages(user_ids, member: MemberInputs, catalog: PageCatalog, n_rows: int, n_cols: int,
@@ -284,15 +283,16 @@ def build_pages(user_ids, member: MemberInputs, catalog: PageCatalog, n_rows: in
                          f"{catalog.n_titles}")  # fmt: skip
     priors = DEFAULT_PRIORS if priors is None else {**DEFAULT_PRIORS, **priors}
     depth = max(row_depth, n_cols) if row_depth else 3 * n_cols
-    cand, kinds, keys = candidate_rows(member, catalog, depth, pool_size)
+    z = standardize(member.scores)
+    cand, kinds, keys = candidate_rows(member, catalog, depth, pool_size, z)
     # the fallback continues trending, deep enough that some row can always be filled
     trend = _trending_rows(member.played, catalog.trending_order, max(depth, n_rows * n_cols))
     cand = np.concatenate([cand, trend[:, None, :depth]], 1)
     kinds = np.r_[kinds, ROW_KINDS.index("trending"), ROW_KINDS.index("more")]
     keys = np.hstack([keys, np.full((len(trend), 2), -1)])
-    z = standardize(member.scores)
-    chosen, titles, values = select_rows(cand, trend, kinds, z, catalog.genres, n_rows, n_cols,
-                                         diversity, priors)  # fmt: skip
+    prior = np.array([priors.get(k, 0.0) for k in ROW_KINDS])[kinds]
+    chosen, titles, values = select_rows(cand, trend, prior, z, catalog, n_rows, n_cols,
+                                         diversity)  # fmt: skip
     members = np.arange(len(z))[:, None]
     return Homepage(
         user_id=np.asarray(user_ids), title_id=titles, score=z[members[:, :, None], titles],

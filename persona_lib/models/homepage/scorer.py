@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from persona_lib.data import schema
 from persona_lib.models.homepage.history import (
     MemberHistory,
+    dense_rows,
     genre_matrix,
     new_releases,
     trending_scores,
@@ -84,8 +85,10 @@ class HomepageScorer:
         self.catalog, self.history, self.model = catalog, history, model
         self.popularity_weight = popularity_weight
         self.diversity, self.priors, self.pool_size = diversity, priors, pool_size
+        self._popular = (None, None, None)  # see `_popularity`
         if isinstance(model, ALSRecommender):
             v = np.asarray(model.item_factors_, dtype=np.float64)
+            self._factors = v  # converted once, not per folded-in member
             self._gram = v.T @ v + model.regularization * np.eye(v.shape[1])
             self._new_weight = float(np.median(model.seen_.data)) if model.seen_.nnz else 1.0
 
@@ -130,8 +133,7 @@ class HomepageScorer:
         the popularity signal sparse histories lack).
         """
         users = np.atleast_1d(np.asarray(user_ids, dtype=np.int64))
-        popular = np.log1p(self.history.popularity_)[None, :]
-        out = np.repeat(popular, users.size, axis=0)
+        out = np.repeat(self._popularity()[0], users.size, axis=0)
         if self.model is not None:
             known = users < self.model.n_users_
             if known.any():
@@ -142,8 +144,19 @@ class HomepageScorer:
     def _blend(self, scores: np.ndarray) -> np.ndarray:
         if not self.popularity_weight:
             return scores
-        popular = standardize(np.log1p(self.history.popularity_)[None, :])
-        return standardize(scores) + self.popularity_weight * popular
+        return standardize(scores) + self._popularity()[1]
+
+    def _popularity(self) -> tuple[np.ndarray, np.ndarray]:
+        """(1, T) log play counts and their weighted z-scores ``w z(log(1 + plays))``.
+
+        Computed once per state of the history (a shared history replaces ``popularity_`` on
+        every update) and of ``popularity_weight``.
+        """
+        counts, weight = self.history.popularity_, self.popularity_weight
+        if self._popular[0] is not counts or self._popular[1] != weight:
+            log = np.log1p(counts)[None, :]
+            self._popular = (counts, weight, (log, weight * standardize(log)))
+        return self._popular[2]
 
     def inputs(self, user_ids) -> MemberInputs:
         """`MemberInputs` of a batch of members from the model and the history."""
@@ -175,7 +188,8 @@ class HomepageScorer:
         """Inputs updated with titles just played (see the module docstring)."""
         played = inputs.played.copy()
         played[0, recent] = True
-        newest = pd.unique(np.concatenate([recent[::-1], inputs.anchors[0]]))
+        newest = np.concatenate([recent[::-1], inputs.anchors[0]])
+        newest = newest[np.sort(np.unique(newest, return_index=True)[1])]  # first occurrences
         width = inputs.anchors.shape[1]
         anchors = np.full((1, width), -1)
         newest = newest[newest >= 0][:width]
@@ -189,10 +203,10 @@ class HomepageScorer:
             return scores
         row = np.zeros(model.n_titles_)
         if user < model.n_users_:
-            row += model.seen_[user].toarray().ravel()
+            row += dense_rows(model.seen_, [user])[0]
         if isinstance(model, ALSRecommender):
             row[recent] = np.maximum(row[recent], self._new_weight)
-            v = np.asarray(model.item_factors_, dtype=np.float64)
+            v = self._factors
             idx = np.flatnonzero(row)
             vi, c = v[idx], model.alpha * row[idx]
             x = np.linalg.solve(self._gram + vi.T @ ((c - 1.0)[:, None] * vi), vi.T @ c)

@@ -250,3 +250,23 @@ def test_malformed_layouts(tmp_path, world, path, problem):
 def test_not_a_folder(tmp_path):
     with pytest.raises(NotADirectoryError, match="no such folder"):
         validate_folder(tmp_path / "nowhere")
+
+
+def test_store_keys_are_checked_across_partitions(tmp_path, world):
+    # two events on different days with one event_id: each partition alone is fine
+    shifted = world["events"]["ts"] + pd.to_timedelta([0, 0, 1, 2], "D")
+    events = world["events"].assign(ts=shifted)
+    events.loc[3, "event_id"] = events.loc[0, "event_id"]
+    write_folder(tmp_path, {k: v for k, v in world.items() if k != "events"})
+    write_store(tmp_path, events)
+    first = events.loc[0, "ts"].strftime("%Y-%m-%d")
+    last = events.loc[3, "ts"].strftime("%Y-%m-%d")
+    expected = (
+        f"{tmp_path / 'events'}: table 'events', column 'event_id': duplicate key "
+        f"{events.loc[0, 'event_id']} in rows [('day={first}/part-0.parquet', 0), "
+        f"('day={last}/part-0.parquet', 0)] (2 rows)"
+    )
+    with pytest.raises(SchemaError, match="^" + re.escape(expected)):
+        validate_folder(tmp_path)
+    with pytest.raises(SchemaError, match="duplicate key"):
+        load_logs(tmp_path)  # the whole-table reader says the same
