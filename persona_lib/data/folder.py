@@ -48,7 +48,9 @@ FOLDER_TABLES = (
     "propensities", "assignments", "outcomes", "campaigns",
 )  # fmt: skip
 STORE_TABLES = ("events", "propensities")  # tables that may be a day-partitioned folder
-SKIPPED = ("manifest.json", "export.json", "truth")  # metadata of exports and event stores
+# metadata of exports, imports and event stores (published.json: the published figures of an
+# imported public data set, `persona_lib.data.published`)
+SKIPPED = ("manifest.json", "export.json", "published.json", "truth")
 SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 _DAY = re.compile(r"day=(\d{4}-\d{2}-\d{2})")
 _CHUNK = 1 << 20
