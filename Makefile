@@ -36,14 +36,19 @@ $(STAMP): pyproject.toml
 reports: setup
 	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)$(if $(DATA), --data $(DATA))
 
+# pytest-xdist workers: one per core of CI's 2-core machine; tests that share the smoke run, one
+# notebook's nbval cells or the Spark JVM stay on one worker (tests/conftest.py, --dist loadgroup)
+TEST_JOBS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax tests notebooks
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadgroup --nbval-lax \
+		tests notebooks
 
 # The numerics-sensitive part (unit tests and the notebooks on smoke) under another BLAS kernel,
 # as another CPU would compute it; Spark (JVM) and the browser check do not touch OpenBLAS.
 test-kernel: setup
 	OPENBLAS_CORETYPE=$(KERNEL) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		-m "not spark and not browser" tests/unit tests/notebooks
+		-n $(TEST_JOBS) --dist loadgroup -m "not spark and not browser" tests/unit tests/notebooks
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -7,7 +7,9 @@ the
 count and its exact binomial 95 % interval are reported beside it). The evaluated policy shows
 each item with probability 1 / n_items at every slot. ``q_hat`` is `fit_reward_model` on the BTS
 logs (context = one-hot user features, 2 cross-fitted folds). Thresholds are fixed in advance,
-``TAU = 10`` for clipped IPW / DR and Switch-DR; nothing is tuned to the truth.
+``TAU = 10`` for clipped IPW / DR and Switch-DR; nothing is tuned to the truth. The computation
+is `persona_lib.evaluation.ope.logged_items`'s, the one notebook 03 runs on an imported OBD
+folder (``persona import obd``), so the notebook's estimates are this script's.
 
 Not done: ReplayMethod (needs a deterministic evaluated policy; uniform random is stochastic),
 and the reverse direction (BTS evaluated on random logs): it needs BTS's full action
@@ -47,15 +49,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import binomtest
 
 from persona_lib.datasets import CAMPAIGNS, load_obd
-from persona_lib.evaluation.ope import (
-    DoublyRobust,
-    effective_sample_size,
-    fit_reward_model,
-    importance_weights,
-    standard_estimators,
+from persona_lib.evaluation.ope import DoublyRobust, standard_estimators
+from persona_lib.evaluation.ope.logged_items import (
+    ItemRounds,
+    against_reference,
+    evaluate_item_policy,
+    item_estimator_inputs,
+    on_policy_value,
+    uniform_item_policy,
 )
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/obd"
@@ -111,71 +114,66 @@ print(json.dumps(out))
 
 
 def truth_from_random_logs(data) -> dict:
-    clicks, n = int(data.reward.sum()), data.n_rounds
-    ci = binomtest(clicks, n).proportion_ci(0.95, method="exact")
+    """The random logs' on-policy CTR with its exact binomial 95 % interval
+    (`on_policy_value`)."""
+    truth = on_policy_value(data.reward)
     return {
-        "ctr": clicks / n,
-        "clicks": clicks,
-        "n_rounds": n,
-        "ctr_ci95_exact_binomial": [ci.low, ci.high],
+        "ctr": truth.value,
+        "clicks": truth.clicks,
+        "n_rounds": truth.n_rounds,
+        "ctr_ci95_exact_binomial": [truth.low, truth.high],
     }
+
+
+def item_rounds_of(data) -> ItemRounds:
+    """One OBD log as `ItemRounds` (context: the one-hot user features)."""
+    return ItemRounds(
+        action=data.action,
+        position=data.position,
+        reward=data.reward,
+        pscore=data.pscore,
+        context=data.context,
+        context_names=data.context_names,
+        item_ids=np.arange(data.n_actions),
+        n_positions=data.n_positions,
+    )
 
 
 def estimator_inputs(root: Path, campaign: str) -> tuple[object, dict]:
     """The BTS logs of ``campaign`` and the estimators' inputs for the uniform-random policy
-    (``q_hat``: `fit_reward_model`, 2 cross-fitted folds, seed ``SEED``)."""
+    (`item_estimator_inputs`: ``q_hat`` from `fit_reward_model`, 2 cross-fitted folds, seed
+    ``SEED``)."""
     bts = load_obd(root, "bts", campaign, verify=True)
-    n, k = bts.n_rounds, bts.n_actions
-    inputs = {
-        "reward": bts.reward,
-        "action": bts.action,
-        "pscore": bts.pscore,
-        "position": bts.position,
-        "action_dist": np.full((n, k, bts.n_positions), 1.0 / k),
-        "q_hat": fit_reward_model(
-            bts.context,
-            bts.action,
-            bts.reward,
-            k,
-            n_folds=2,
-            random_state=SEED,
-            position=bts.position,
-            n_positions=bts.n_positions,
-        ),
-    }
-    return bts, inputs
+    rounds = item_rounds_of(bts)
+    return bts, item_estimator_inputs(rounds, uniform_item_policy(rounds), 2, SEED)
 
 
 def evaluate_campaign(root: Path, campaign: str, n_bootstrap: int) -> tuple[dict, dict]:
     random_logs = load_obd(root, "random", campaign, verify=True)
     bts, inputs = estimator_inputs(root, campaign)
-    n, k = bts.n_rounds, bts.n_actions
     truth = truth_from_random_logs(random_logs)
-    w = importance_weights(bts.action, bts.pscore, inputs["action_dist"], bts.position)
-    estimates = {}
-    for name, estimator in ESTIMATORS.items():
-        value = estimator.estimate_policy_value(**inputs)
-        interval = estimator.estimate_interval(**inputs, n_bootstrap=n_bootstrap, random_state=SEED)
-        estimates[name] = {
-            "estimate": value,
-            "ci95": [interval.low, interval.high],
-            "relative_error_pct": 100 * (value - truth["ctr"]) / truth["ctr"],
-            "truth_in_ci95": interval.low <= truth["ctr"] <= interval.high,
+    value = evaluate_item_policy(item_rounds_of(bts), inputs["action_dist"], ESTIMATORS, tau=TAU,
+                                 n_bootstrap=n_bootstrap, random_state=SEED,
+                                 inputs=inputs)  # fmt: skip
+    table = against_reference(value.table, truth["ctr"])
+    estimates = {
+        row.estimator: {
+            "estimate": row.estimate,
+            "ci95": [row.ci_low, row.ci_high],
+            "relative_error_pct": row.relative_error_pct,
+            "truth_in_ci95": bool(row.holds_reference),
         }
+        for row in table.itertuples(index=False)
+    }
     estimates["replay"] = "not applicable: uniform random is a stochastic evaluated policy"
     published = PUBLISHED_CTR_PCT[campaign]
     result = {
-        "n_items": k,
+        "n_items": value.n_items,
         "truth_random_logs": truth,
-        "bts_logs_ctr": float(bts.reward.mean()),
-        "bts_logs_clicks": int(bts.reward.sum()),
+        "bts_logs_ctr": value.logged.value,
+        "bts_logs_clicks": value.logged.clicks,
         "published_full_data_ctr_pct": {"random": published[0], "bts": published[1]},
-        "weights": {
-            "ess": effective_sample_size(w),
-            "ess_fraction": effective_sample_size(w) / n,
-            "max": float(w.max()),
-            "share_above_tau": float(np.mean(w > TAU)),
-        },
+        "weights": value.weights,
         "q_hat_mean": float(inputs["q_hat"].mean()),
         "estimates": estimates,
     }

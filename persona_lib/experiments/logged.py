@@ -21,6 +21,9 @@ the pre period all of it before. Per period:
 With the billing log, over the post period (``period_start`` in ``[a_u, a_u + W)``): ``renewals``
 (renewed, churned or payment_failed rows), ``lost`` (churned or payment_failed) and ``churned``
 (``lost > 0``) and ``revenue_usd`` (``price`` of the paid periods: new, renewed or reactivated).
+Each table gives only its own outcomes: without an event log there are no period or session
+outcomes (nor covariates), without billing no churn or revenue; a per-member ``outcomes`` table
+is merged as it is.
 Pre-period columns are prefixed ``pre_``; they are measured before assignment, so
 they are valid CUPED covariates (Deng, Xu, Kohavi & Walker 2013). A pre period that starts
 before the log does is measured over the part the log holds; that weakens the covariate but
@@ -220,7 +223,7 @@ def cumulative_daily_hours(
 
 
 def compute_logged_outcomes(
-    events: pd.DataFrame,
+    events: pd.DataFrame | None,
     assignments: pd.DataFrame,
     *,
     experiment: object = None,
@@ -234,7 +237,8 @@ def compute_logged_outcomes(
     Parameters
     ----------
     events : event log with at least ``event_id, ts, user_id, session_id, event_type, title_id,
-        watch_s`` (the schema's ``events`` table).
+        watch_s`` (the schema's ``events`` table); None when the logs have none: no period or
+        session columns then.
     assignments : ``user_id, experiment, variant, assigned_ts``, one row per assignment; a member
         assigned twice to the same variant counts from the first time.
     experiment : which experiment of ``assignments``; may be omitted when there is only one.
@@ -249,10 +253,11 @@ def compute_logged_outcomes(
 
     Returns
     -------
-    DataFrame sorted by ``user_id``: ``user_id, variant, assigned_ts``, then ``pre_hours,
-    pre_plays, pre_active_days, pre_played, hours, plays, active_days, played``, then
-    ``pre_sessions, pre_play_sessions, sessions, play_sessions`` (see the module docstring),
-    then the billing and ``outcomes`` columns when given. Members without events have zeros.
+    DataFrame sorted by ``user_id``: ``user_id, variant, assigned_ts``, then (with ``events``)
+    ``pre_hours, pre_plays, pre_active_days, pre_played, hours, plays, active_days, played``,
+    then ``pre_sessions, pre_play_sessions, sessions, play_sessions`` (see the module
+    docstring), then the billing and ``outcomes`` columns when given. Members without events
+    have zeros.
 
     Raises
     ------
@@ -268,10 +273,12 @@ def compute_logged_outcomes(
     window_ns = _window_ns(window)
     if end is not None and window_ns is not None:
         _check_end(members, window_ns, end)
-    periods = _event_outcomes(events, members, window_ns)
-    order = [f"pre_{m}" for m in PERIOD_OUTCOMES] + list(PERIOD_OUTCOMES)
-    order += [f"pre_{m}" for m in SESSION_OUTCOMES] + list(SESSION_OUTCOMES)
-    frame = members.assign(**{name: periods[name] for name in order})
+    frame = members
+    if events is not None:
+        periods = _event_outcomes(events, members, window_ns)
+        order = [f"pre_{m}" for m in PERIOD_OUTCOMES] + list(PERIOD_OUTCOMES)
+        order += [f"pre_{m}" for m in SESSION_OUTCOMES] + list(SESSION_OUTCOMES)
+        frame = frame.assign(**{name: periods[name] for name in order})
     if billing is not None:
         frame = frame.assign(**_billing_outcomes(billing, members, window_ns))
     if outcomes is not None:
@@ -280,7 +287,7 @@ def compute_logged_outcomes(
 
 
 def analyze_logged_experiment(
-    events: pd.DataFrame,
+    events: pd.DataFrame | None,
     assignments: pd.DataFrame,
     *,
     control: object,
@@ -308,8 +315,8 @@ def analyze_logged_experiment(
     events, assignments, experiment, window, billing, outcomes, end :
         as in `compute_logged_outcomes`.
     control : the control variant.
-    metrics : outcome columns to test; by default ``PERIOD_OUTCOMES``, ``churned`` when
-        ``billing`` is given and every column of ``outcomes``.
+    metrics : outcome columns to test; by default ``PERIOD_OUTCOMES`` when ``events`` are
+        given, ``churned`` when ``billing`` is, and every column of ``outcomes``.
     ratios, pooled, alpha, correction, expected_weights : as in `analyze_arms`.
 
     Returns
@@ -329,7 +336,10 @@ def analyze_logged_experiment(
     )  # fmt: skip
     if metrics is None:
         extra = [] if outcomes is None else [c for c in outcomes.columns if c != "user_id"]
-        metrics = [*PERIOD_OUTCOMES, *(["churned"] if billing is not None else []), *extra]
+        metrics = [*(PERIOD_OUTCOMES if events is not None else ()),
+                   *(["churned"] if billing is not None else []), *extra]  # fmt: skip
+        if not metrics:
+            raise ValueError("nothing to compare: give events, billing or an outcomes table")
     covariates = {m: f"pre_{m}" for m in metrics if m in PERIOD_OUTCOMES}
     return analyze_arms(
         frame.set_index("user_id"), "variant", list(metrics), control=control, pooled=pooled,

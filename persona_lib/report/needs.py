@@ -145,15 +145,16 @@ def _required(nb) -> tuple[str, ...]:
 def needs_rows(paths: Iterable) -> list[dict[str, str]]:
     """What each notebook and each of its sections needs, read from the notebooks' tags.
 
-    Returns one row per notebook (``section`` empty: the tables it always needs besides
-    ``events``) and one per section with tagged cells (its heading; the needs of the section and
-    of its tagged cells together), with ``needs`` in words.
+    Returns one row per notebook (``section`` empty: the tables it always needs, named by the
+    ``.require(...)`` call of an untagged cell) and one per section with tagged cells (its
+    heading; the needs of the section and of its tagged cells together), with ``needs`` in
+    words.
     """
     rows = []
     for path in paths:
         nb = nbformat.read(str(path), as_version=4)
         name = getattr(path, "stem", str(path))
-        required = ", ".join(f"`{t}`" for t in ("events", *_required(nb)))
+        required = ", ".join(f"`{t}`" for t in _required(nb)) or "nothing beyond its sections'"
         rows.append({"notebook": name, "section": "", "needs": required})
         heading = ""
         for cell in nb.cells:

@@ -89,8 +89,8 @@ def published_beside(data: str | os.PathLike | None, notebook: str,
         rows.append({
             "figure": f.label,
             "published": fmt(f.value, f.unit, decimals=f.decimals),
-            "this run": fmt(ours, f.unit, decimals=f.decimals + 2) if ours is not None
-            else "not available",
+            "this run": "not available" if ours is None
+            else fmt(ours, f.unit, decimals=f.decimals + 2 if f.decimals else 0),
             "agrees": ours is not None and f.agrees(ours),
             "reference": f.reference,
         })  # fmt: skip

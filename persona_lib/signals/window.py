@@ -6,6 +6,8 @@ log alone, dating each session by its first event (as `notification_experiment` 
 session that starts late on the last day and logs events after midnight does not add a day.
 On a simulated world the window equals the config's ``start_date`` and ``n_days`` whenever a
 session starts on the first and on the last day (any world of more than a few members).
+Logs without events (a billing history alone, such as an imported churn table) are dated by
+their billing rows instead: `billing_window`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["LogWindow", "log_window"]
+__all__ = ["LogWindow", "billing_window", "log_window"]
 
 
 @dataclass(frozen=True)
@@ -83,5 +85,39 @@ def log_window(events: pd.DataFrame) -> LogWindow:
     if starts.empty:
         raise ValueError("log_window needs an event log with at least one timestamped event")
     days = starts.to_numpy().astype("datetime64[D]")
+    first, last = days.min(), days.max()
+    return LogWindow(str(first), int((last - first).astype(np.int64)) + 1)
+
+
+def billing_window(billing: pd.DataFrame) -> LogWindow:
+    """The whole days from the first to the last ``period_start`` of a billing log.
+
+    For logs without events: the last day observed is that of the last billing row, so a
+    membership still running is censored there (its next renewal is not in the log).
+
+    Parameters
+    ----------
+    billing : DataFrame
+        Billing log with ``period_start`` (naive UTC timestamps).
+
+    Returns
+    -------
+    LogWindow
+        ``start_date`` the day of the first period start, ``n_days`` through the day of the
+        last.
+
+    Raises
+    ------
+    ValueError
+        If `billing` holds no dated row.
+
+    Examples
+    --------
+    >>> billing_window(pd.DataFrame({"period_start": pd.to_datetime(["2017-11-01", "2017-12-01"])}))
+    LogWindow(start_date='2017-11-01', n_days=31)
+    """
+    days = billing["period_start"].dropna().to_numpy().astype("datetime64[D]")
+    if days.size == 0:
+        raise ValueError("billing_window needs a billing log with at least one dated row")
     first, last = days.min(), days.max()
     return LogWindow(str(first), int((last - first).astype(np.int64)) + 1)

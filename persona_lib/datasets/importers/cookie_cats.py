@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.published import PublishedFigure
 from persona_lib.datasets.cookie_cats import COOKIE_CATS_FILE, load_cookie_cats
 from persona_lib.datasets.importers.publish import (
     DEFAULT_COUNTRY,
@@ -21,12 +22,40 @@ from persona_lib.datasets.importers.publish import (
     publish_tables,
 )
 
-__all__ = ["COOKIE_CATS_ASSIGNED", "EXPERIMENT", "cookie_cats_tables", "import_cookie_cats"]
+__all__ = [
+    "COOKIE_CATS_ASSIGNED",
+    "EXPERIMENT",
+    "PUBLISHED_ARMS",
+    "cookie_cats_published",
+    "cookie_cats_tables",
+    "import_cookie_cats",
+]
 
 EXPERIMENT = "cookie_cats_gate"
 COOKIE_CATS_ASSIGNED = "2018-01-01"  # the file has no dates: an assumed install day for all
 _DEVICE = "mobile"  # Cookie Cats is a mobile game
 _OUTCOMES = ("retention_1", "retention_7", "sum_gamerounds")
+NOTEBOOK = "05_experiments"  # the notebook whose metrics hold the published figures' values
+PUBLISHED_ARMS = {"gate_30": 44_700, "gate_40": 45_489}  # players per version of the full file
+_REFERENCE = (
+    "shared/data/README.md, reference figures for Cookie Cats (published or widely reproduced "
+    "analyses of the full file)"
+)
+# (metric key of 05_experiments, label, value, printed decimals, unit): 05 takes gate_30 as the
+# control (the first variant alphabetically) and records an outcome column's figures under
+# generic keys (persona_lib.experiments.readout.outcome_figures) and members per variant
+_FIGURES = (
+    ("retention_7_control_pct", "7-day retention, gate_30 (control)", 19.02, 2, "%"),
+    ("retention_7_arm_pct", "7-day retention, gate_40", 18.20, 2, "%"),
+    ("members_gate_30", "players in gate_30", 44_700, 0, "count"),
+    ("members_gate_40", "players in gate_40", 45_489, 0, "count"),
+    ("retention_7_diff_pp", "7-day retention, gate_40 minus gate_30", -0.82, 2, "pp"),
+    ("retention_7_ci_low_pp", "its 95 % interval, lower end", -1.33, 2, "pp"),
+    ("retention_7_ci_high_pp", "its 95 % interval, upper end", -0.31, 2, "pp"),
+    ("retention_7_p_value", "its two-sided p-value", 0.0016, 4, "p"),
+    ("srm_chi2", "sample-ratio check against 50/50, chi-square", 6.90, 2, ""),
+    ("srm_p_value", "sample-ratio check, p-value", 0.0086, 4, "p"),
+)  # fmt: skip
 
 
 def cookie_cats_tables(
@@ -74,6 +103,28 @@ def cookie_cats_tables(
     return {"users": users, "assignments": assignments, "outcomes": outcomes}
 
 
+def cookie_cats_published(players: pd.DataFrame) -> list[PublishedFigure]:
+    """The figures published from the full Cookie Cats file, for notebook 05 to reproduce.
+
+    They describe the whole experiment (`PUBLISHED_ARMS` players per version), so a file
+    with other counts (a sample, an edited copy) gets none: ``[]``. Each figure's ``key`` is
+    the 05_experiments metric holding the comparable value, ``decimals`` its printed
+    precision in ../shared/data/README.md.
+
+    Examples
+    --------
+    >>> cookie_cats_published(load_cookie_cats("cookie_cats.csv"))[0].value  # doctest: +SKIP
+    19.02
+    """
+    counts = players["version"].astype(str).value_counts().to_dict()
+    if counts != PUBLISHED_ARMS:
+        return []
+    return [
+        PublishedFigure(NOTEBOOK, key, label, float(value), decimals, unit, _REFERENCE)
+        for key, label, value, decimals, unit in _FIGURES
+    ]
+
+
 def _source_file(src: Path) -> Path:
     return src / COOKIE_CATS_FILE if src.is_dir() else src
 
@@ -107,6 +158,10 @@ def import_cookie_cats(
     - No events, titles or billing: an analysis of the assignments against these outcomes
       can run (sample-ratio check, retention by variant); anything that reads viewing or
       billing cannot.
+    - ``published.json``: for the full file (44,700 gate_30 and 45,489 gate_40 players), the
+      figures published from it (`cookie_cats_published`: 7-day retention per version, their
+      difference with its interval and p-value, the sample-ratio check), which notebook 05
+      shows beside its own (``persona run --data``).
 
     Parameters
     ----------
@@ -141,7 +196,8 @@ def import_cookie_cats(
     """
     check_target(Path(out), force)
     path = _source_file(Path(src))
-    tables = cookie_cats_tables(load_cookie_cats(path), assigned)
+    players = load_cookie_cats(path)
+    tables = cookie_cats_tables(players, assigned)
     return publish_tables(
         tables,
         out,
@@ -150,4 +206,5 @@ def import_cookie_cats(
         parameters={"assigned": str(pd.Timestamp(assigned))},
         file_format=format,
         force=force,
+        published=cookie_cats_published(players),
     )

@@ -5,6 +5,7 @@ See `import_movielens` for the mapping onto persona's tables and what is lost or
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from persona_lib.datasets.importers.publish import (
     DEFAULT_COUNTRY,
     DEFAULT_LANGUAGE,
     FREE_PLAN,
+    IMPORT_KIND,
+    IMPORT_MANIFEST,
     ImportResult,
     check_target,
     publish_tables,
@@ -28,6 +31,7 @@ __all__ = [
     "MOVIELENS_GENRES",
     "UNKNOWN_ROW",
     "import_movielens",
+    "imported_movielens_format",
     "movielens_tables",
 ]
 
@@ -232,3 +236,43 @@ def import_movielens(
         file_format=format,
         force=force,
     )
+
+
+def imported_movielens_format(folder: str | os.PathLike | None) -> str | None:
+    """The MovieLens format of a folder `import_movielens` wrote, else None.
+
+    Read from the folder's ``manifest.json``: ``"100k"`` (MovieLens 100K), ``"1m"`` (1M/10M)
+    or ``"csv"`` (the CSV sets). A report uses it to say what holds only for a MovieLens set,
+    e.g. that the figures published for MovieLens 100K come from another split than its own.
+    An empty `folder` (the simulated world), a folder without that manifest, an unreadable
+    manifest or another importer's folder give None: the answer never stops a report.
+
+    Parameters
+    ----------
+    folder : str, os.PathLike or None
+        A folder of logs (a notebook's ``DATA``).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> imported_movielens_format("")
+    >>> imported_movielens_format("ml100k_logs")  # doctest: +SKIP
+    '100k'
+    """
+    if not folder:
+        return None
+    try:
+        manifest = json.loads((Path(folder) / IMPORT_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, unreadable or not JSON: not a MovieLens import
+        return None
+    if not isinstance(manifest, dict) or (manifest.get("kind"), manifest.get("source")) != (
+        IMPORT_KIND,
+        "movielens",
+    ):
+        return None
+    parameters = manifest.get("parameters")
+    found = parameters.get("movielens_format") if isinstance(parameters, dict) else None
+    return found if isinstance(found, str) and found in FILES else None

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
+from persona_lib.data.published import PublishedFigure
 from persona_lib.data.schema import NO_ARTWORK
 from persona_lib.datasets.importers.publish import (
     FREE_PLAN,
@@ -20,11 +22,29 @@ from persona_lib.datasets.importers.publish import (
 )
 from persona_lib.datasets.obd import USER_FEATURES, OpenBanditData, load_obd
 
-__all__ = ["OBD_COUNTRY", "OBD_DEVICE", "OBD_GENRE", "OBD_LANGUAGE", "import_obd", "obd_tables"]
+__all__ = [
+    "FULL_DATA_CTR_PCT",
+    "OBD_COUNTRY",
+    "OBD_DEVICE",
+    "OBD_GENRE",
+    "OBD_LANGUAGE",
+    "import_obd",
+    "obd_published",
+    "obd_tables",
+]
 
 OBD_COUNTRY, OBD_LANGUAGE = "JP", "ja"  # ZOZOTOWN is a Japanese fashion e-commerce site
 OBD_DEVICE = "web"  # not recorded in OBD: assumed
 OBD_GENRE = "Drama"  # items have no genre; the schema needs one: the same placeholder for all
+# Saito et al. 2021, Table 1: CTR (%) of the random and the Bernoulli TS policy on the FULL data
+FULL_DATA_CTR_PCT = {"all": (0.35, 0.50), "men": (0.51, 0.67), "women": (0.48, 0.64)}
+TABLE_1 = "Saito et al. 2021, Open Bandit Dataset and Pipeline, arXiv:2008.07146, Table 1"
+# notebook 03's figures the published ones are put beside (its "Off-policy value of item
+# policies" section): the DR estimate of the uniform-random item policy's CTR, and the CTR the
+# logging policy logged in the imported folder, both in %
+NOTEBOOK = "03_artwork_personalization"
+UNIFORM_ESTIMATE_KEY = "item_uniform_dr_ctr_pct"
+LOGGED_CTR_KEY = "item_logged_ctr_pct"
 
 
 def _row_id(data: OpenBanditData) -> str:
@@ -126,6 +146,60 @@ def _load(root: Path, policy: str, campaign: str, files: dict[str, Path]) -> Ope
         raise ValueError(f"{failed}: cannot read as CSV: {error}") from error
 
 
+def _exact_decimals(value: float) -> int:
+    """The fewest decimals (2 to 6) that print `value` exactly (6 when none does)."""
+    return next((d for d in range(2, 7) if abs(round(value, d) - value) < 1e-12), 6)
+
+
+def _sample_reference(random_logs: OpenBanditData) -> PublishedFigure:
+    """The CTR the uniform-random policy logged in the sample's random logs of the campaign."""
+    clicks, n = int(random_logs.reward.sum()), random_logs.n_rounds
+    ci = binomtest(clicks, n).proportion_ci(0.95, method="exact")
+    value = 100 * clicks / n
+    decimals = _exact_decimals(value)
+    campaign = random_logs.campaign
+    return PublishedFigure(
+        NOTEBOOK, UNIFORM_ESTIMATE_KEY,
+        f"CTR of the uniform-random policy in this sample's random/{campaign} logs, on-policy: "
+        f"{clicks:,} clicks in {n:,} rounds (exact 95 % CI {100 * ci.low:.2f} % to "
+        f"{100 * ci.high:.2f} %)",
+        round(value, decimals), decimals, "%",
+        f"computed at import from random/{campaign}/{campaign}.csv of the same OBD root: the "
+        "on-policy value that Saito et al. 2021 compare off-policy estimates with",
+    )  # fmt: skip
+
+
+def obd_published(policy: str, campaign: str, n_rounds: int,
+                  random_logs: OpenBanditData | None = None) -> list[PublishedFigure]:  # fmt: skip
+    """The figures ``published.json`` of an OBD import holds (see `import_obd`).
+
+    Parameters
+    ----------
+    policy, campaign : str
+        The imported log's.
+    n_rounds : int
+        Its number of rounds (said in the full-data figures' labels).
+    random_logs : OpenBanditData, optional
+        The random logs of the same campaign, for a ``bts`` import (their on-policy CTR).
+    """
+    random_pct, bts_pct = FULL_DATA_CTR_PCT[campaign]
+    sample = f"full OBD data, not this {n_rounds:,}-round sample"
+    uniform_full = PublishedFigure(
+        NOTEBOOK, UNIFORM_ESTIMATE_KEY if policy == "bts" else LOGGED_CTR_KEY,
+        f"CTR of the uniform-random policy, {campaign} campaign ({sample})", random_pct, 2, "%",
+        TABLE_1,
+    )  # fmt: skip
+    if policy != "bts":
+        return [uniform_full]
+    bts_full = PublishedFigure(
+        NOTEBOOK, LOGGED_CTR_KEY,
+        f"CTR of the Bernoulli TS policy, {campaign} campaign ({sample})", bts_pct, 2, "%",
+        TABLE_1,
+    )  # fmt: skip
+    reference = [] if random_logs is None else [_sample_reference(random_logs)]
+    return [*reference, uniform_full, bts_full]
+
+
 def _parses(path: Path) -> bool:
     try:
         pd.read_csv(path, index_col=0)
@@ -193,16 +267,39 @@ def import_obd(
     - Lost: the 80 / 34 / 46 ``user-item_affinity_*`` columns of each round, and everything
       OBD does not log (plays, artworks, billing).
 
-    Notebook 03 estimates the value of *artwork* policies: its rounds are impressions of a
-    title with two or more artworks. This folder has no artworks (the decision OBD logs is
-    which item fills a slot), so 03 needs an item-level off-policy section to read it; the
-    impressions, clicks and propensities it needs are all here.
+    This folder has no artworks (the decision OBD logs is which item fills a slot): notebook
+    03's artwork sections are left out, and its section "Off-policy value of item policies"
+    (`persona_lib.evaluation.ope.logged_items`) estimates the click rate of the uniform-random
+    item policy from these impressions, clicks and propensities, as ``benchmarks/obd_ope.py``
+    does.
+
+    ``published.json`` (`persona_lib.data.published`) holds the figures to put beside notebook
+    03's, all CTRs in %:
+
+    - for a ``bts`` import whose root also holds ``random/<campaign>/<campaign>.csv``: the CTR
+      the uniform-random policy logged itself in that sample (same week, same campaign), the
+      on-policy value Saito et al. 2021 compare off-policy estimates with. It is not a figure
+      published by anyone: it is computed here, from the random logs, which are read (and
+      listed in the manifest) for it alone; its label gives its clicks, rounds and exact
+      (Clopper-Pearson) 95 % interval, and its ``decimals`` print it exactly. It is compared
+      with 03's DR estimate of that policy from the BTS logs (``item_uniform_dr_ctr_pct``;
+      DR is also the estimator 03 headlines for artwork policies): they are not expected to
+      agree to the printed precision (a 10,000-round estimate is not that precise), and 03's
+      section puts every estimator's interval beside this value instead. Without the random
+      logs this figure is left out.
+    - Table 1 of Saito et al. 2021 (`FULL_DATA_CTR_PCT`): the random and the Bernoulli TS
+      policy's CTR on the *full* data set, labelled as such: they are not this sample's
+      figures, which differ by sampling. The random policy's is compared with 03's DR estimate
+      on a ``bts`` import and with the logged CTR (``item_logged_ctr_pct``) on a ``random``
+      one; the Bernoulli TS policy's with the logged CTR of a ``bts`` import (a ``random``
+      import has no figure for it).
 
     Parameters
     ----------
     src : str or os.PathLike
         The OBD root holding ``random/`` and ``bts/`` (e.g. ``../shared/data/obd``); only read.
-        When it holds ``SHA256SUMS``, both files are checked against it first.
+        When it holds ``SHA256SUMS``, every file read is checked against it first. A ``bts``
+        import also reads the campaign's random logs when they are there (``published.json``).
     out : str or os.PathLike
         The folder of logs to write (new or empty; replaced as a whole with `force`).
     policy : {"random", "bts"}
@@ -215,7 +312,8 @@ def import_obd(
     Returns
     -------
     ImportResult
-        The sample's logs: 10,000 impressions and propensities, one member per round.
+        The sample's logs: 10,000 impressions and propensities, one member per round; the
+        folder also holds ``published.json``.
 
     Raises
     ------
@@ -236,10 +334,13 @@ def import_obd(
     root = Path(src)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder (the OBD root, holding random/ and bts/)")
-    folder = Path(policy) / campaign
-    names = (str(folder / "item_context.csv"), str(folder / f"{campaign}.csv"))  # read order
-    files = {name: root / name for name in names}
+    files = _files(root, policy, campaign)
     data = _load(root, policy, campaign, files)
+    random_logs = None
+    if policy == "bts" and (root / "random" / campaign / f"{campaign}.csv").is_file():
+        random_files = _files(root, "random", campaign)
+        random_logs = _load(root, "random", campaign, random_files)
+        files |= random_files
     return publish_tables(
         obd_tables(data),
         out,
@@ -248,4 +349,12 @@ def import_obd(
         parameters={"policy": policy, "campaign": campaign},
         file_format=format,
         force=force,
+        published=obd_published(policy, campaign, data.n_rounds, random_logs),
     )
+
+
+def _files(root: Path, policy: str, campaign: str) -> dict[str, Path]:
+    """A log's two files by their name relative to `root`, in read order."""
+    folder = Path(policy) / campaign
+    names = (str(folder / "item_context.csv"), str(folder / f"{campaign}.csv"))
+    return {name: root / name for name in names}

@@ -9,7 +9,8 @@ the old one untouched). An existing `out` that holds anything is refused unless 
 
 The folder also holds ``manifest.json`` (skipped by the folder reader): the source, the files
 read with their SHA-256, the importer's parameters and each table's file and row count. No
-absolute path is written.
+absolute path is written. With ``published=``, it also holds ``published.json``: figures
+published from the set, for reports to show beside their own (`persona_lib.data.published`).
 
 Defaults shared by the importers, for the columns persona's schema requires and a public set
 does not record (each importer's docstring says which it uses):
@@ -30,6 +31,7 @@ import pandas as pd
 
 from persona_lib.data.folder import FolderSummary, validate_folder
 from persona_lib.data.io import atomic_directory, write_json
+from persona_lib.data.published import PublishedFigure, write_published
 from persona_lib.data.validation import validate_world
 
 __all__ = [
@@ -125,6 +127,7 @@ def publish_tables(
     parameters: dict,
     file_format: str = "parquet",
     force: bool = False,
+    published: list[PublishedFigure] | tuple[PublishedFigure, ...] | None = None,
 ) -> ImportResult:
     """Validate `tables`, write them as a folder of logs and rename it onto `out`.
 
@@ -144,6 +147,10 @@ def publish_tables(
         File format of every table.
     force : bool
         Replace an `out` folder that holds files.
+    published : sequence of PublishedFigure, optional
+        Figures published from this data set; written as ``published.json``
+        (`persona_lib.data.published.write_published`) inside the temporary folder, so they
+        appear with the tables or not at all. None or empty writes no file.
 
     Returns
     -------
@@ -182,4 +189,6 @@ def publish_tables(
             "tables": {t.table: {"file": t.file, "rows": t.rows} for t in summary.tables},
         }
         write_json(manifest, tmp / IMPORT_MANIFEST)
+        if published:
+            write_published(list(published), tmp, source)
     return ImportResult(source, out, summary, {"format": file_format, **parameters})

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from persona_lib.data.published import PublishedFigure
 from persona_lib.data.schema import TS_UNIT
 from persona_lib.datasets.importers.publish import (
     DEFAULT_COUNTRY,
@@ -22,9 +23,22 @@ from persona_lib.datasets.importers.publish import (
 )
 from persona_lib.datasets.telco import TARGET, TELCO_FILE, load_telco
 
-__all__ = ["TELCO_END", "import_telco", "telco_plans", "telco_tables"]
+__all__ = [
+    "PUBLISHED_CHURNERS",
+    "TELCO_END",
+    "import_telco",
+    "telco_plans",
+    "telco_published",
+    "telco_tables",
+]
 
 TELCO_END = "2018-01-01"  # the file has no dates: an assumed end of the data (a month's start)
+NOTEBOOK = "04_churn_retention"  # the notebook whose metrics hold the published figure's value
+PUBLISHED_CHURNERS = (1_869, 7_043)  # customers with Churn = Yes, and all, in the full file
+_REFERENCE = (
+    "shared/data/README.md: IBM Telco Customer Churn sample, 7,043 customers, churn 26.54 % "
+    "(1,869 with Churn = Yes; the share quoted wherever the file is used)"
+)
 
 
 def telco_plans(customers: pd.DataFrame) -> np.ndarray:
@@ -111,6 +125,29 @@ def telco_tables(customers: pd.DataFrame, end: str = TELCO_END) -> dict[str, pd.
     }
 
 
+def telco_published(customers: pd.DataFrame) -> list[PublishedFigure]:
+    """The figure published from the full Telco file that a notebook computes: the churn share.
+
+    26.54 % of the 7,043 customers have ``Churn`` Yes. After the import each of them has one
+    ``churned`` billing row and nobody else has any, so notebook 04's ``members_churned_pct``
+    (members with a churned or payment_failed row, over all members) is the same share. A file
+    with other counts (a sample, an edited copy) gets none: ``[]``. The ROC AUCs published for
+    this file (about 0.84-0.85, models on the customers' own columns) are not included: 04's
+    churn models read viewing features and do not run on these logs.
+
+    Examples
+    --------
+    >>> telco_published(load_telco("WA_Fn-UseC_-Telco-Customer-Churn.csv"))[0].value
+    ... # doctest: +SKIP
+    26.54
+    """
+    churners, members = PUBLISHED_CHURNERS
+    if len(customers) != members or int(customers[TARGET].sum()) != churners:
+        return []
+    label = "customers who left (Churn = Yes), share of all 7,043"
+    return [PublishedFigure(NOTEBOOK, "members_churned_pct", label, 26.54, 2, "%", _REFERENCE)]
+
+
 def _source_file(src: Path) -> Path:
     return src / TELCO_FILE if src.is_dir() else src
 
@@ -151,7 +188,10 @@ def import_telco(
     web. Every column of the file is kept on ``users`` as an extra column under its own name
     (``customerID``, ``Contract``, ``Churn``, ...; ``TotalCharges`` 0.0 where blank, flagged
     by ``TotalChargesBlank``). No events, titles or notifications: analyses of billing,
-    retention and lifetime value can run; what reads viewing cannot.
+    retention and lifetime value can run (04's churn and retention sections, 06's revenue and
+    lifetime value); what reads viewing cannot. For the full file the folder also holds
+    ``published.json`` with the churn share published for it, 26.54 % (`telco_published`),
+    which 04 sets beside the share of members it finds with a ``churned`` row.
 
     Parameters
     ----------
@@ -186,7 +226,8 @@ def import_telco(
     """
     check_target(Path(out), force)
     path = _source_file(Path(src))
-    tables = telco_tables(load_telco(path), end)
+    customers = load_telco(path)
+    tables = telco_tables(customers, end)
     return publish_tables(
         tables,
         out,
@@ -195,4 +236,5 @@ def import_telco(
         parameters={"end": str(pd.Timestamp(end).date())},
         file_format=format,
         force=force,
+        published=telco_published(customers),
     )

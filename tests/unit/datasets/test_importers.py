@@ -12,6 +12,7 @@ import pytest
 from shared_data import SHARED_DATA
 
 from persona_lib.data import SchemaError, load_logs, validate_folder
+from persona_lib.data.published import read_published
 from persona_lib.datasets.importers import (
     IMPORT_MANIFEST,
     IMPORTERS,
@@ -23,6 +24,7 @@ from persona_lib.datasets.importers import (
     publish_tables,
 )
 from persona_lib.datasets.importers import publish as publish_module
+from persona_lib.datasets.importers.cookie_cats import PUBLISHED_ARMS, cookie_cats_published
 from persona_lib.datasets.obd import load_obd
 from persona_lib.datasets.telco import COLUMNS as TELCO_COLUMNS
 from persona_lib.datasets.telco import TELCO_FILE
@@ -254,6 +256,42 @@ def test_cookie_cats_players_become_an_experiment_with_outcomes(tmp_path):
     assert outcomes["sum_gamerounds"].tolist() == [3, 38, 165]
     assert outcomes["retention_7"].dtype == bool
     assert logs.events is None and logs.billing is None
+    assert read_published(tmp_path / "logs") == []  # 3 players: not the published experiment
+
+
+def full_cats_text() -> str:
+    """A file with the published experiment's players per version (made-up outcomes)."""
+    version = np.repeat(list(PUBLISHED_ARMS), list(PUBLISHED_ARMS.values()))
+    flag = np.where(np.arange(len(version)) % 5 == 0, "TRUE", "FALSE")
+    return pd.DataFrame({
+        "userid": np.arange(len(version))[::-1], "version": version, "sum_gamerounds": 1,
+        "retention_1": flag, "retention_7": flag,
+    }).to_csv(index=False)  # fmt: skip
+
+
+def test_cookie_cats_full_file_carries_the_published_figures(tmp_path):
+    src = write_cats(tmp_path / "cats", full_cats_text())
+    result = import_cookie_cats(src, tmp_path / "logs")
+    assert result.rows == dict.fromkeys(["users", "assignments", "outcomes"], 90_189)
+    assert validate_folder(tmp_path / "logs").names == ["users", "assignments", "outcomes"]
+    figures = read_published(tmp_path / "logs", "05_experiments")
+    assert {f.key: (f.value, f.decimals, f.unit) for f in figures} == {
+        "retention_7_control_pct": (19.02, 2, "%"),
+        "retention_7_arm_pct": (18.20, 2, "%"),
+        "members_gate_30": (44_700, 0, "count"),
+        "members_gate_40": (45_489, 0, "count"),
+        "retention_7_diff_pp": (-0.82, 2, "pp"),
+        "retention_7_ci_low_pp": (-1.33, 2, "pp"),
+        "retention_7_ci_high_pp": (-0.31, 2, "pp"),
+        "retention_7_p_value": (0.0016, 4, "p"),
+        "srm_chi2": (6.90, 2, ""),
+        "srm_p_value": (0.0086, 4, "p"),
+    }
+    assert all(f.reference and f.label for f in figures)
+    published = json.loads((tmp_path / "logs" / "published.json").read_text())
+    assert published["source"] == "cookie-cats"
+    players = pd.DataFrame({"version": ["gate_30"] * 44_700 + ["gate_40"] * 45_488})
+    assert cookie_cats_published(players) == []  # one player short of the published file
 
 
 # --- errors and atomicity --------------------------------------------------------------------
@@ -468,3 +506,90 @@ def test_real_cookie_cats(tmp_path):
     assert both["variant"].value_counts().to_dict() == {"gate_40": 45_489, "gate_30": 44_700}
     retention_7 = (100 * both.groupby("variant")["retention_7"].mean()).round(2).to_dict()
     assert retention_7 == {"gate_30": 19.02, "gate_40": 18.20}
+    published = {f.key: f for f in read_published(out, "05_experiments")}
+    assert published["retention_7_control_pct"].agrees(100 * both.loc[
+        both["variant"] == "gate_30", "retention_7"].mean())  # fmt: skip
+    assert published["members_gate_40"].agrees(45_489) and len(published) == 10
+
+
+# --- MovieLens: a report recognises a MovieLens import by its manifest -----------------------
+def test_imported_movielens_format_reads_the_manifest_and_never_raises(tmp_path):
+    from persona_lib.datasets.importers.movielens import imported_movielens_format
+
+    import_movielens(write_movielens(tmp_path / "ml"), tmp_path / "logs")
+    assert imported_movielens_format(tmp_path / "logs") == "100k"
+    assert imported_movielens_format(str(tmp_path / "logs")) == "100k"
+    import_cookie_cats(write_cats(tmp_path / "cats") / "cookie_cats.csv", tmp_path / "cats_logs")
+    assert imported_movielens_format(tmp_path / "cats_logs") is None  # another importer's
+    assert imported_movielens_format("") is None and imported_movielens_format(None) is None
+    assert imported_movielens_format(tmp_path / "nowhere") is None
+    (tmp_path / "bad").mkdir()
+    for text in ("{not json", "[1, 2]", '{"kind": "persona-import", "source": "movielens"}',
+                 '{"kind": "persona-import", "source": "movielens", '
+                 '"parameters": {"movielens_format": ["100k"]}}'):  # fmt: skip
+        (tmp_path / "bad" / IMPORT_MANIFEST).write_text(text)
+        assert imported_movielens_format(tmp_path / "bad") is None, text
+
+
+# --- OBD: published.json, the figures notebook 03 puts beside its item-policy estimates -------
+def obd_figures(folder: Path) -> list[tuple]:
+    from persona_lib.data.published import read_published as read_figures
+
+    return [(f.notebook, f.key, f.value, f.decimals, f.unit) for f in read_figures(folder)]
+
+
+def test_obd_bts_import_publishes_the_random_logs_ctr_beside_the_full_data_ctrs(tmp_path):
+    from persona_lib.data.published import read_published as read_figures
+
+    src = write_obd(tmp_path / "obd")
+    clicked = [",".join([*row.split(",")[:4], "1", "0.3333333", *row.split(",")[6:]])
+               for row in OBD_ROWS]  # fmt: skip
+    write_obd(src, clicked, policy="random")
+    import_obd(src, tmp_path / "logs", policy="bts", campaign="men")
+    nb = "03_artwork_personalization"
+    assert obd_figures(tmp_path / "logs") == [
+        (nb, "item_uniform_dr_ctr_pct", 100.0, 2, "%"),  # 3 clicks in 3 random rounds
+        (nb, "item_uniform_dr_ctr_pct", 0.51, 2, "%"),  # Saito et al. 2021, Table 1, men
+        (nb, "item_logged_ctr_pct", 0.67, 2, "%"),
+    ]
+    reference, random_full, bts_full = read_figures(tmp_path / "logs")
+    # exact interval of 3 clicks in 3 rounds: [(0.025)^(1/3), 1] = [29.24 %, 100 %]
+    assert "3 clicks in 3 rounds (exact 95 % CI 29.24 % to 100.00 %)" in reference.label
+    assert "random/men/men.csv" in reference.reference
+    for figure in (random_full, bts_full):
+        assert "full OBD data, not this 3-round sample" in figure.label
+        assert "Table 1" in figure.reference
+    manifest = json.loads((tmp_path / "logs" / IMPORT_MANIFEST).read_text())
+    assert sorted(manifest["files"]) == [
+        "bts/men/item_context.csv", "bts/men/men.csv",
+        "random/men/item_context.csv", "random/men/men.csv",
+    ]  # fmt: skip
+
+
+def test_obd_import_without_the_random_logs_publishes_the_full_data_ctrs_only(tmp_path):
+    nb = "03_artwork_personalization"
+    src = write_obd(tmp_path / "obd")
+    import_obd(src, tmp_path / "bts", policy="bts", campaign="men")
+    assert obd_figures(tmp_path / "bts") == [
+        (nb, "item_uniform_dr_ctr_pct", 0.51, 2, "%"), (nb, "item_logged_ctr_pct", 0.67, 2, "%"),
+    ]  # fmt: skip
+    write_obd(src, OBD_ROWS, policy="random")
+    import_obd(src, tmp_path / "random", policy="random", campaign="men")
+    # the random logs' own CTR is what the full-data random figure is compared with
+    assert obd_figures(tmp_path / "random") == [(nb, "item_logged_ctr_pct", 0.51, 2, "%")]
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("campaign", ["all", "men", "women"])
+def test_real_obd_bts_import_publishes_the_random_logs_ctr(tmp_path, campaign):
+    from persona_lib.data.published import read_published as read_figures
+    from persona_lib.datasets.importers.obd import FULL_DATA_CTR_PCT
+
+    root = real(SHARED_DATA / "obd")
+    import_obd(root, tmp_path / "obd", policy="bts", campaign=campaign)
+    reference, random_full, bts_full = read_figures(tmp_path / "obd")
+    random_logs = load_obd(root, "random", campaign)
+    clicks = int(random_logs.reward.sum())
+    assert reference.value == 100 * clicks / 10_000 and reference.decimals == 2  # exact
+    assert f"{clicks} clicks in 10,000 rounds" in reference.label
+    assert (random_full.value, bts_full.value) == FULL_DATA_CTR_PCT[campaign]

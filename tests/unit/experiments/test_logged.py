@@ -301,3 +301,29 @@ def test_cumulative_daily_hours_by_day_since_assignment():
     np.testing.assert_allclose(two, hours[:, :2])
     with pytest.raises(ValueError, match="days must be at least 1"):
         cumulative_daily_hours(EVENTS, ASSIGNMENTS, experiment="row-v2", days=0)
+
+
+def test_without_events_only_billing_and_outcome_columns():
+    extra = pd.DataFrame({"user_id": [1, 2, 3, 4], "kept": [True, False, True, True]})
+    out = compute_logged_outcomes(None, ASSIGNMENTS, experiment="row-v2", window="2D",
+                                  billing=BILLING, outcomes=extra)  # fmt: skip
+    assert list(out.columns) == ["user_id", "variant", "assigned_ts", "renewals", "lost",
+                                 "churned", "revenue_usd", "kept"]  # fmt: skip
+    assert out["lost"].tolist() == [0, 1, 0, 0]  # as with the events
+    bare = compute_logged_outcomes(None, ASSIGNMENTS, experiment="row-v2", outcomes=extra)
+    assert list(bare.columns) == ["user_id", "variant", "assigned_ts", "kept"]
+    assert bare["kept"].tolist() == [True, False, True, True]
+    members = compute_logged_outcomes(None, ASSIGNMENTS, experiment="row-v2")
+    assert list(members.columns) == ["user_id", "variant", "assigned_ts"]
+
+
+def test_analyze_logged_experiment_without_events_tests_what_the_tables_give():
+    extra = pd.DataFrame({"user_id": [1, 2, 3, 4], "revenue": [1.0, 2.0, 1.5, 2.5]})
+    result = analyze_logged_experiment(None, ASSIGNMENTS, control="A", experiment="row-v2",
+                                       window="2D", billing=BILLING, outcomes=extra)  # fmt: skip
+    table = result.table.set_index("outcome")
+    assert list(table.index) == ["churned", "revenue"]
+    assert table.loc["churned", "diff"] == pytest.approx(0.5)
+    assert table.loc["revenue", "method"] == "welch"
+    with pytest.raises(ValueError, match="nothing to compare: give events, billing or an outcomes"):
+        analyze_logged_experiment(None, ASSIGNMENTS, control="A", experiment="row-v2")

@@ -94,14 +94,14 @@ def test_needs_rows_read_the_tags_and_the_required_tables(tmp_path):
     path = tmp_path / "09_demo.ipynb"
     nbformat.write(nb, path)
     rows = needs_rows([path])
-    assert rows[0] == {"notebook": "09_demo", "section": "", "needs": "`events`, `users`, `titles`"}
+    assert rows[0] == {"notebook": "09_demo", "section": "", "needs": "`users`, `titles`"}
     assert {"notebook": "09_demo", "section": "1. Funnel", "needs": "simulator's truth"} in rows
     assert {"notebook": "09_demo", "section": "2. Online", "needs": "the simulator"} in rows
     assert {
         "notebook": "09_demo", "section": "3. Pushes", "needs": "`notifications`, simulator's truth"
     } in rows  # fmt: skip
     table = needs_markdown([path]).splitlines()
-    assert table[2] == "| 09_demo | (every section) | `events`, `users`, `titles` |"
+    assert table[2] == "| 09_demo | (every section) | `users`, `titles` |"
 
 
 def test_a_require_call_inside_a_tagged_section_guards_only_that_section(tmp_path):
@@ -109,7 +109,7 @@ def test_a_require_call_inside_a_tagged_section_guards_only_that_section(tmp_pat
     nb.cells[10].source = 'world.require("notifications", who="pushes")\npushes = 4'
     path = tmp_path / "09_demo.ipynb"
     nbformat.write(nb, path)
-    assert needs_rows([path])[0]["needs"] == "`events`"
+    assert needs_rows([path])[0]["needs"] == "nothing beyond its sections'"
     nb.cells[3].source = 'world = world.require("users", who="x")'  # in an untagged section
     nbformat.write(nb, path)
-    assert needs_rows([path])[0]["needs"] == "`events`, `users`"
+    assert needs_rows([path])[0]["needs"] == "`users`"

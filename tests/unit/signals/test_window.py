@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from persona_lib.data.sampling import sample_log
-from persona_lib.signals.window import LogWindow, log_window
+from persona_lib.signals.window import LogWindow, billing_window, log_window
 
 
 def _events(session_ids, stamps):
@@ -32,6 +32,17 @@ def test_invalid_inputs():
         LogWindow("2025-01-01", 0)
     with pytest.raises(ValueError):
         LogWindow("2025-13-01", 3)
+
+
+def test_billing_window_spans_first_to_last_period_start_day():
+    billing = pd.DataFrame({"period_start": pd.to_datetime(
+        ["2017-12-01 00:00", "2017-10-01 06:00", None, "2017-11-01 00:00"])})  # fmt: skip
+    w = billing_window(billing)
+    assert w == LogWindow("2017-10-01", 62)  # Oct 1 through Dec 1
+    assert w.end == pd.Timestamp("2017-12-02")
+    assert billing_window(billing.iloc[:1]) == LogWindow("2017-12-01", 1)
+    with pytest.raises(ValueError, match="at least one dated row"):
+        billing_window(billing.iloc[2:3])
 
 
 def _log():
