@@ -36,19 +36,23 @@ $(STAMP): pyproject.toml
 reports: setup
 	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)$(if $(DATA), --data $(DATA))
 
-# pytest-xdist workers: one per core of CI's 2-core machine; tests that share the smoke run, one
-# notebook's nbval cells or the Spark JVM stay on one worker (tests/conftest.py, --dist loadgroup)
+# pytest-xdist workers for the independent unit and regression tests (one per core of CI's 2-core
+# machine, a test file per worker at a time); the notebook tests share one smoke run, which
+# itself runs two notebooks at a time, and nbval runs each notebook's cells in order: serially.
 TEST_JOBS ?= 2
 
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadgroup --nbval-lax \
-		tests notebooks
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile \
+		tests/unit tests/regression
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax tests/notebooks tests/browser notebooks
 
 # The numerics-sensitive part (unit tests and the notebooks on smoke) under another BLAS kernel,
 # as another CPU would compute it; Spark (JVM) and the browser check do not touch OpenBLAS.
 test-kernel: setup
 	OPENBLAS_CORETYPE=$(KERNEL) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		-n $(TEST_JOBS) --dist loadgroup -m "not spark and not browser" tests/unit tests/notebooks
+		-n $(TEST_JOBS) --dist loadfile -m "not spark and not browser" tests/unit
+	OPENBLAS_CORETYPE=$(KERNEL) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		-m "not spark and not browser" tests/notebooks
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

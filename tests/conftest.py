@@ -62,23 +62,3 @@ def spark_session():
         pytest.skip(reason)
     return local_session("local[2]")
 
-
-def pytest_collection_modifyitems(config, items):
-    """Groups for pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``).
-
-    Tests sharing a session resource run on one worker: every test under tests/notebooks (the
-    smoke run of all notebooks, `tests/notebooks/conftest.py`), the cells of one notebook that
-    nbval executes (in order, in one kernel), and the Spark tests (one JVM). The rest is spread
-    over the workers as they free up. Without xdist the marks do nothing.
-    """
-    for item in items:
-        path = Path(str(item.path))
-        if path.suffix == ".ipynb":
-            group = f"nbval-{path.stem}"
-        elif path.parent.name == "notebooks" and path.parent.parent.name == "tests":
-            group = "smoke-run"
-        elif item.get_closest_marker("spark") is not None:
-            group = "spark"
-        else:
-            continue
-        item.add_marker(pytest.mark.xdist_group(group))

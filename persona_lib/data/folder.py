@@ -232,7 +232,8 @@ def find_tables(folder: str | os.PathLike) -> tuple[dict[str, TableFile], tuple[
 # --- reading and checking --------------------------------------------------------------------
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
@@ -242,10 +243,10 @@ def _file_sha256(path: Path) -> str:
 
 def table_sha256(root: Path, where: TableFile) -> str:
     if where.layout == "file":
-        return _file_sha256(root / where.name)
+        return file_sha256(root / where.name)
     digest = hashlib.sha256()
     for part in where.parts:
-        digest.update(f"{part}\0{_file_sha256(root / where.name / part)}\n".encode())
+        digest.update(f"{part}\0{file_sha256(root / where.name / part)}\n".encode())
     return digest.hexdigest()
 
 

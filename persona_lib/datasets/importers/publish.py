@@ -22,14 +22,13 @@ does not record (each importer's docstring says which it uses):
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from persona_lib.data.folder import FolderSummary, validate_folder
+from persona_lib.data.folder import FolderSummary, file_sha256, validate_folder
 from persona_lib.data.io import atomic_directory, write_json
 from persona_lib.data.published import PublishedFigure, write_published
 from persona_lib.data.validation import validate_world
@@ -53,7 +52,6 @@ IMPORT_KIND = "persona-import"
 IMPORT_VERSION = 1
 FREE_PLAN = "basic"  # with price 0.0: a member who pays nothing
 DEFAULT_COUNTRY, DEFAULT_LANGUAGE, DEFAULT_DEVICE = "US", "en", "web"
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -91,14 +89,6 @@ class ImportResult:
             "parameters": dict(self.parameters),
             **self.summary.to_dict(),
         }
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_target(out: Path, force: bool) -> None:
@@ -184,7 +174,7 @@ def publish_tables(
             "kind": IMPORT_KIND,
             "version": IMPORT_VERSION,
             "source": source,
-            "files": {name: _sha256(path) for name, path in files.items()},
+            "files": {name: file_sha256(path) for name, path in files.items()},
             "parameters": {"format": file_format, **parameters},
             "tables": {t.table: {"file": t.file, "rows": t.rows} for t in summary.tables},
         }
