@@ -36,15 +36,16 @@ $(STAMP): pyproject.toml
 reports: setup
 	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)$(if $(DATA), --data $(DATA))
 
-# pytest-xdist workers for the independent unit and regression tests (one per core of CI's 2-core
-# machine, a test file per worker at a time); the notebook tests share one smoke run, which
-# itself runs two notebooks at a time, and nbval runs each notebook's cells in order: serially.
+# pytest-xdist workers (one per core of CI's 2-core machine) for what is independent: the unit and
+# regression tests, and nbval's notebooks (--dist loadfile: a notebook's cells run in order on one
+# worker). The notebook tests share one smoke run, which itself runs two notebooks at a time:
+# one session after that.
 TEST_JOBS ?= 2
 
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile \
-		tests/unit tests/regression
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval-lax tests/notebooks tests/browser notebooks
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile --nbval-lax \
+		tests/unit tests/regression notebooks
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/notebooks tests/browser
 
 # The numerics-sensitive part (unit tests and the notebooks on smoke) under another BLAS kernel,
 # as another CPU would compute it; Spark (JVM) and the browser check do not touch OpenBLAS.
