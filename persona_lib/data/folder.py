@@ -250,10 +250,17 @@ def table_sha256(root: Path, where: TableFile) -> str:
     return digest.hexdigest()
 
 
-def _read_store(root: Path, where: TableFile) -> pd.DataFrame:
-    """The partitions in order, each row labelled ``(part, row in part)``."""
-    frames = [read_raw_table(root / where.name / p).reset_index(drop=True) for p in where.parts]
-    return pd.concat(frames, keys=list(where.parts), names=["file", "row"])
+def read_store(root: Path, where: TableFile, keep=None) -> pd.DataFrame:
+    """A store's partitions in order, each row labelled ``(part, row in part)``, not validated.
+
+    With ``keep(part, raw) -> bool array``, only the rows it marks are kept, one partition in
+    memory at a time (`persona_lib.data.folder_logs.Logs.read_sample`).
+    """
+    frames = {}
+    for part in where.parts:
+        raw = read_raw_table(root / where.name / part).reset_index(drop=True)
+        frames[part] = raw if keep is None else raw[keep(part, raw)]
+    return pd.concat(frames, names=["file", "row"])
 
 
 def check_partition_days(events: pd.DataFrame, source: str) -> None:
@@ -278,7 +285,7 @@ def load_one(root: Path, where: TableFile, done: dict[str, pd.DataFrame]) -> pd.
     if where.layout == "file":
         frame = load_table(root / where.name, where.table, references=done)
     else:
-        frame = validate(_read_store(root, where), where.table, source, references=done)
+        frame = validate(read_store(root, where), where.table, source, references=done)
         if where.table == "events":
             check_partition_days(frame, source)
     if where.table == "events" and frame.empty:

@@ -37,10 +37,10 @@ from persona_lib.data.folder import (
     find_tables,
     load_one,
     read_folder,
+    read_store,
     table_sha256,
     with_references,
 )
-from persona_lib.data.logs import read_raw_table
 from persona_lib.data.sampling import check_caps, draw_members, first_days_mask, sample_log
 from persona_lib.data.schema_errors import SchemaError
 from persona_lib.data.validation import VALIDATION_ORDER, validate
@@ -211,20 +211,19 @@ class Logs:
         needed = with_references({"events"}, self._present) - {"events"}
         for name in (n for n in VALIDATION_ORDER if n in needed):
             self._load(name)
-        frames, early = {}, []
-        for part in where.parts:
-            raw = read_raw_table(root / part).reset_index(drop=True)
+        early: list[np.ndarray] = []  # sessions seen in the days before the cutoff
+
+        def drawn_rows(part: str, raw: pd.DataFrame) -> np.ndarray:
             keep = np.ones(len(raw), bool) if chosen is None else np.isin(raw["user_id"], chosen)
-            late = cutoff is not None and np.datetime64(part[4:14], "D") >= cutoff
-            if late:  # only sessions that started before the cutoff continue here
-                early = [np.unique(np.concatenate(early))] if len(early) > 1 else early
-                keep &= np.isin(raw["session_id"], early[0] if early else [])
-            if not keep.any():
-                continue
-            if not late:
+            if cutoff is not None and np.datetime64(part[4:14], "D") >= cutoff:
+                # after the cutoff, only sessions that started before it continue
+                early[:] = [np.unique(np.concatenate(early))] if len(early) > 1 else early
+                return keep & np.isin(raw["session_id"], early[0] if early else [])
+            if keep.any():
                 early.append(np.unique(raw["session_id"].to_numpy()[keep]))
-            frames[part] = raw[keep]  # the index keeps each row's number in its file
-        raw = pd.concat(frames, names=["file", "row"])  # validated together: one dtype per column
+            return keep
+
+        raw = read_store(self.folder, where, drawn_rows)  # validated together: one dtype per column
         events = validate(raw, "events", source, references=self._frames)
         check_partition_days(events, source)
         events = events.reset_index(drop=True)
@@ -244,14 +243,11 @@ class Logs:
         if where.layout == "file" or "propensities" in self._frames:
             full = self._load("propensities")
             return full[np.isin(full["event_id"].to_numpy(), ids)].reset_index(drop=True)
-        root, frames = self.folder / where.name, {}
-        for part in where.parts:
-            raw = read_raw_table(root / part)
-            keep = np.isin(pd.to_numeric(raw["event_id"], errors="coerce"), ids)
-            if keep.any():
-                frames[part] = raw[keep]
-        columns = read_raw_table(root / where.parts[0]).columns
-        raw = pd.concat(frames, names=["file", "row"]) if frames else pd.DataFrame(columns=columns)
+
+        def sampled_rows(part: str, raw: pd.DataFrame) -> np.ndarray:
+            return np.isin(pd.to_numeric(raw["event_id"], errors="coerce"), ids)
+
+        raw = read_store(self.folder, where, sampled_rows)
         source = str(self.folder / where.name)
         return validate(raw, "propensities", source, references={"events": events}).reset_index(
             drop=True

@@ -20,6 +20,7 @@ from persona_lib.datasets.importers.publish import (
     ImportResult,
     check_target,
     publish_tables,
+    source_file,
 )
 
 __all__ = [
@@ -125,10 +126,6 @@ def cookie_cats_published(players: pd.DataFrame) -> list[PublishedFigure]:
     ]
 
 
-def _source_file(src: Path) -> Path:
-    return src / COOKIE_CATS_FILE if src.is_dir() else src
-
-
 def import_cookie_cats(
     src: str | os.PathLike,
     out: str | os.PathLike,
@@ -195,7 +192,7 @@ def import_cookie_cats(
     {'users': 90189, 'assignments': 90189, 'outcomes': 90189}
     """
     check_target(Path(out), force)
-    path = _source_file(Path(src))
+    path = source_file(src, COOKIE_CATS_FILE)
     players = load_cookie_cats(path)
     tables = cookie_cats_tables(players, assigned)
     return publish_tables(

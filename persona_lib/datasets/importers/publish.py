@@ -44,6 +44,7 @@ __all__ = [
     "ImportResult",
     "check_target",
     "publish_tables",
+    "source_file",
 ]
 
 FORMATS = ("parquet", "csv")
@@ -89,6 +90,12 @@ class ImportResult:
             "parameters": dict(self.parameters),
             **self.summary.to_dict(),
         }
+
+
+def source_file(src: str | os.PathLike, name: str) -> Path:
+    """The source file: `src` itself, or the file `name` inside it when `src` is a folder."""
+    src = Path(src)
+    return src / name if src.is_dir() else src
 
 
 def check_target(out: Path, force: bool) -> None:

@@ -20,6 +20,7 @@ from persona_lib.datasets.importers.publish import (
     ImportResult,
     check_target,
     publish_tables,
+    source_file,
 )
 from persona_lib.datasets.telco import TARGET, TELCO_FILE, load_telco
 
@@ -148,10 +149,6 @@ def telco_published(customers: pd.DataFrame) -> list[PublishedFigure]:
     return [PublishedFigure(NOTEBOOK, "members_churned_pct", label, 26.54, 2, "%", _REFERENCE)]
 
 
-def _source_file(src: Path) -> Path:
-    return src / TELCO_FILE if src.is_dir() else src
-
-
 def import_telco(
     src: str | os.PathLike,
     out: str | os.PathLike,
@@ -225,7 +222,7 @@ def import_telco(
     >>> import_telco("../shared/data/telco", "telco_logs").rows  # doctest: +SKIP
     """
     check_target(Path(out), force)
-    path = _source_file(Path(src))
+    path = source_file(src, TELCO_FILE)
     customers = load_telco(path)
     tables = telco_tables(customers, end)
     return publish_tables(
