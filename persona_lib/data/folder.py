@@ -437,18 +437,8 @@ def _validate_store(root: Path, where: TableFile, done: dict[str, pd.DataFrame])
     if table == "events" and sum(sizes) == 0:
         raise SchemaError(f"{source}: table 'events': no rows; the folder needs at least one event")
     keys = pd.concat(kept, ignore_index=True)
-    if not _increasing(keys, spec.key):  # else unique, no labels needed
-        labels = pd.MultiIndex.from_arrays(
-            [np.repeat(np.asarray(where.parts, dtype=object), sizes),
-             np.concatenate([np.arange(n) for n in sizes])], names=["file", "row"],
-        )  # fmt: skip
-        check_keys(keys.set_axis(labels), table, source)
+    check_keys(keys, table, source, labels=lambda: pd.MultiIndex.from_arrays(
+        [np.repeat(np.asarray(where.parts, dtype=object), sizes),
+         np.concatenate([np.arange(n) for n in sizes])], names=["file", "row"],
+    ))  # fmt: skip
     return sum(sizes), keys
-
-
-def _increasing(keys: pd.DataFrame, key: tuple[str, ...]) -> bool:
-    """A one-column key that strictly increases row after row (hence unique)."""
-    if len(key) != 1:
-        return not key
-    values = keys[key[0]].to_numpy()
-    return len(values) < 2 or bool((values[1:] > values[:-1]).all())

@@ -78,14 +78,23 @@ def _check_keys(out: pd.DataFrame, spec: TableSpec, where: Where) -> None:
         where.fail(spec.key, f"duplicate key {_first_duplicate(out, spec.key, dup)}", dup)
 
 
-def check_keys(frame: pd.DataFrame, table: str, source: str = "<frame>") -> None:
+def check_keys(frame: pd.DataFrame, table: str, source: str = "<frame>", labels=None) -> None:
     """Raise `SchemaError` when `frame` (validated ``table`` rows, or just their key columns)
     repeats a key of the table (the first duplicate and the rows, by `frame`'s index labels).
 
     `validate` checks keys within one frame; a table read in parts (a day-partitioned store)
-    checks the parts' key columns together with this.
+    checks the parts' key columns together with this. ``labels()``, when given, returns the
+    row labels the message quotes; it is called only when a key repeats, so a large table's
+    labels are never built for a table without duplicates.
     """
-    _check_keys(frame, ALL_TABLES[table], Where(source, table, frame.index))
+    spec = ALL_TABLES[table]
+    try:
+        _check_keys(frame, spec, Where(source, table, frame.index))
+    except SchemaError:
+        if labels is None:
+            raise
+        index = labels()
+        _check_keys(frame.set_axis(index), spec, Where(source, table, index))
 
 
 def _isin(values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
