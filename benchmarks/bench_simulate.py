@@ -18,7 +18,7 @@ import time
 
 def calibration(world) -> dict:
     """Headline behaviour figures to compare with the public targets."""
-    from persona_lib.signals import monthly_churn
+    from persona_lib.signals import monthly_churn, viewing_time
 
     events = world.events
     etype = events["event_type"]
@@ -30,7 +30,16 @@ def calibration(world) -> dict:
     lost = int(churn["churned"] + churn["payment_failed"])
     plays = int((etype == "play_start").sum())
     sessions = int(events["session_id"].nunique())
+    start = world.config.start
+    viewing = viewing_time(
+        events, world.users, world.billing, start, start + world.config.n_days
+    )  # per paid member-day: the figures streaming services publish are per paid membership
     return {
+        "hours_per_member_month": round(viewing.hours_per_member_month, 2),
+        "daily_active_share": round(viewing.daily_active_share, 3),
+        "sittings_per_active_day": round(viewing.sittings_per_active_day, 2),
+        "sitting_minutes": round(viewing.sitting_minutes, 1),
+        "visits_per_member_day": round(viewing.visits_per_member_day, 3),
         "monthly_churn_pct": round(100 * lost / max(renewals, 1), 3),
         "involuntary_share_of_churn": round(int(churn["payment_failed"]) / max(lost, 1), 3),
         "play_rate_per_impression_pct": round(100 * plays / max(n_imp, 1), 3),
@@ -65,7 +74,9 @@ def _timed_phases() -> dict[str, float]:
     ``policy_frames`` is the per-day frame handed to ``policy.update`` (plus the final frame,
     which is counted inside ``merge_days`` too); billing and the truth tables are the rest.
     """
-    import persona_lib.sim.simulate as sim
+    import importlib
+
+    sim = importlib.import_module("persona_lib.sim.simulate")  # the module, not the function
 
     spent = dict.fromkeys(PHASES, 0.0)
 

@@ -25,9 +25,11 @@ from persona_lib.signals.subscriptions import (
     monthly_churn,
     renewal_loss_probability,
 )
+from persona_lib.signals.viewing import ViewingTime, member_days, viewing_time
 
 __all__ = [
     "IMPRESSION_FEATURES",
+    "ViewingTime",
     "browsing_speed",
     "completion_and_rewatch",
     "compute_funnel",
@@ -37,6 +39,7 @@ __all__ = [
     "impression_table",
     "interaction_matrix",
     "member_browsing_speed",
+    "member_days",
     "monthly_churn",
     "play_outcomes",
     "play_rate_by_browsing_speed",
@@ -47,4 +50,5 @@ __all__ = [
     "session_summary",
     "tile_outcomes",
     "time_of_day_profile",
+    "viewing_time",
 ]
