@@ -36,24 +36,24 @@ $(STAMP): pyproject.toml
 reports: setup
 	$(BIN)/persona run --preset $(PRESET) --seed $(SEED) --out $(OUT)$(if $(DATA), --data $(DATA))
 
-# pytest-xdist workers (one per core of CI's 2-core machine) for what is independent: the unit and
-# regression tests, and nbval's notebooks (--dist loadfile: a notebook's cells run in order on one
-# worker). The notebook tests share one smoke run, which itself runs two notebooks at a time:
-# one session after that.
+# One pytest session on pytest-xdist workers (one per core of CI's 2-core machine); --dist
+# loadfile keeps a file's tests (and a notebook's nbval cells, in order) on one worker. The
+# notebook tests share one smoke run across the workers (tests/notebooks/conftest.py);
+# test_notebooks.py comes first so that the run starts at once, two notebooks at a time, while
+# the other worker goes through the unit tests (pytest collects the file once).
 TEST_JOBS ?= 2
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_JOBS) --dist loadfile --nbval-lax \
-		tests/unit tests/regression notebooks
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/notebooks tests/browser
+		tests/notebooks/test_notebooks.py tests/unit tests/regression notebooks \
+		tests/notebooks tests/browser
 
 # The numerics-sensitive part (unit tests and the notebooks on smoke) under another BLAS kernel,
 # as another CPU would compute it; Spark (JVM) and the browser check do not touch OpenBLAS.
 test-kernel: setup
 	OPENBLAS_CORETYPE=$(KERNEL) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		-n $(TEST_JOBS) --dist loadfile -m "not spark and not browser" tests/unit
-	OPENBLAS_CORETYPE=$(KERNEL) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		-m "not spark and not browser" tests/notebooks
+		-n $(TEST_JOBS) --dist loadfile -m "not spark and not browser" \
+		tests/notebooks/test_notebooks.py tests/unit tests/notebooks
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
