@@ -61,4 +61,3 @@ def spark_session():
     if reason:
         pytest.skip(reason)
     return local_session("local[2]")
-

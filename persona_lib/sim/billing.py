@@ -28,7 +28,16 @@ from persona_lib.sim.config import SimulationConfig
 from persona_lib.sim.population import PLAN_WEIGHTS, Population
 
 PENDING, ACTIVE, LAPSED = 0, 1, 2
-HOURS_PER_SESSION = 0.4  # the member's "norm": expected hours per homepage session
+# the member's "norm" of hours per expected homepage session: 0.57 of the hours a session yields
+# on the default preset (1.25), the ratio the satisfaction term was calibrated at
+HOURS_PER_SESSION = 0.715
+# likewise of good plays (completed, true fit above 0.5): about 0.3 per expected visit on the
+# default preset; the hazard reads a member's count against it, so a world of lighter viewers
+# (the smoke preset) churns like the default one
+GOOD_PER_SESSION = 0.3
+# members who visit more than the median member churn less (both terms above are relative to the
+# member's own norm, so this is where engagement itself lowers the hazard)
+ENGAGEMENT_WEIGHT = 0.5
 PRICE_TABLE = np.array(list(PRICES.values()), dtype=np.float32)
 MS_PER_DAY = 86_400_000
 
@@ -121,14 +130,16 @@ class Subscriptions:
         """True voluntary churn hazard and payment-failure probability at a renewal."""
         cfg, pop = self.config, self.pop
         observed = day - np.maximum(self.period_day[users], 0)
-        norm = pop.engagement[users] * HOURS_PER_SESSION * observed
-        satisfaction = np.log((self.hours[users] + 0.5) / (norm + 0.5))
+        sessions = pop.engagement[users] * observed  # the member's expected visits so far
+        satisfaction = np.log((self.hours[users] + 0.5) / (sessions * HOURS_PER_SESSION + 0.5))
+        found = np.log((self.good[users] + 0.5) / (sessions * GOOD_PER_SESSION + 0.5))
         tenure_months = (day - pop.signup_day[users]) / 30.4
         logit = (
             cfg.churn_intercept
             + pop.churn_propensity[users]
             - cfg.satisfaction_weight * np.clip(satisfaction, -3, 1.5)
-            - 0.15 * np.minimum(self.good[users], 4)
+            - 0.3 * np.clip(found + 1, 0, 2)
+            - ENGAGEMENT_WEIGHT * np.log(pop.engagement[users] / cfg.sessions_per_day)
             + 0.9 * np.exp(-tenure_months / 3)
             + 0.05 * (PRICE_TABLE[self.plan[users]] - 15)
         )

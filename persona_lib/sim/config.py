@@ -41,8 +41,12 @@ class SimulationConfig:
     titles_per_row: int = 40
     session_chunk: int = 16_384
     # members
-    sessions_per_day: float = 0.2  # median homepage visits per member-day (lognormal engagement)
-    engagement_sigma: float = 0.8
+    sessions_per_day: float = 1.1  # median homepage visits per member-day (lognormal engagement)
+    engagement_sigma: float = 0.6
+    # viewing: after a finished episode the next one autoplays; logit of staying for it, and the
+    # lift of an evening sitting (see `persona_lib.sim.day.episodes_after`)
+    binge_intercept: float = 0.75
+    evening_binge: float = 0.8
     new_signup_share: float = 0.10  # members who sign up during the window
     max_tenure_years: float = 6.0
     # titles
@@ -60,10 +64,10 @@ class SimulationConfig:
     # what the image promised and goes back. 0 (the default) keeps the artwork off plays.
     clickbait_weight: float = 0.0
     # search (about 20 % of hours streamed start from search)
-    search_first_rate: float = 0.08
+    search_first_rate: float = 0.12
     search_after_abandon_rate: float = 0.22
     # subscriptions (monthly churn 2-4 %, about a third involuntary)
-    churn_intercept: float = -3.75  # logit of the voluntary hazard at renewal for a typical member
+    churn_intercept: float = -3.5  # logit of the voluntary hazard at renewal for a typical member
     satisfaction_weight: float = 0.8
     payment_failure_rate: float = 0.009
     reactivation_rate: float = 0.002  # daily probability that a lapsed member comes back

@@ -15,6 +15,7 @@ from scipy.special import expit
 
 from persona_lib.data import schema
 from persona_lib.data.keyed_random import Stream, beta, categorical, hash_keys, to_uniform
+from persona_lib.sim.config import SimulationConfig
 from persona_lib.sim.population import fit_score
 from persona_lib.sim.sessions import (
     DETAILS_MS,
@@ -65,34 +66,71 @@ def search(ctx: DayContext, s: Sessions, idx: np.ndarray, end_ms: np.ndarray, da
     return out, plays
 
 
-WATCH_CONCENTRATION = 3.0  # a + b of the watch-fraction Beta
+WATCH_CONCENTRATION = 1.2  # a + b of the watch-fraction Beta: below 2 it is U-shaped
+WATCH_INTERCEPT = 0.8  # logit of the mean watch fraction of a title of fit 0
 COMPLETION_FRACTION = 0.9  # a play is completed when it reaches this fraction of the title
+MAX_EPISODES_PER_SITTING = 8  # autoplay asks "are you still watching?" after a few episodes
+EVENING_HOURS = (19, 1)  # local start hours [from, to) of evening sittings (across midnight)
 
 
 def watch_fraction_shape(fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shape ``(a, b)`` of a play's watch fraction, ``Beta(3 m, 3 (1 - m))`` with mean
-    ``m = expit(0.2 + 0.9 fit)`` (``fit``: the title's true fit to the member). The one place the
-    formula lives: the simulator draws from it and `evaluation.truth` reads its exact
-    completion probability ``P(fraction >= 0.9)`` off it."""
-    mean = expit(0.2 + 0.9 * fit)
+    """Shape ``(a, b)`` of a play's watch fraction, ``Beta(1.2 m, 1.2 (1 - m))`` with mean
+    ``m = expit(0.8 + 0.9 fit)`` (``fit``: the title's true fit to the member). With ``a + b``
+    below 2 the density is U-shaped: a film or an episode is mostly finished or left in its
+    first minutes, seldom stopped half way. The one place the formula lives: the simulator draws
+    from it and `evaluation.truth` reads its exact completion probability
+    ``P(fraction >= 0.9)`` off it."""
+    mean = expit(WATCH_INTERCEPT + 0.9 * fit)
     return WATCH_CONCENTRATION * mean, WATCH_CONCENTRATION * (1 - mean)
 
 
+def is_evening(start_ms: np.ndarray) -> np.ndarray:
+    """Whether sessions starting at ``start_ms`` (ms since the epoch, local time) are evening."""
+    hour = (np.asarray(start_ms) // 3_600_000) % 24
+    lo, hi = EVENING_HOURS
+    return (hour >= lo) | (hour < hi)
+
+
+def episodes_after(
+    config: SimulationConfig, fit: np.ndarray, evening: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Further episodes autoplayed after a finished one: geometric, longer in the evening.
+
+    After each finished episode the next one autoplays and the member stays with probability
+    ``s = expit(binge_intercept + 0.5 fit + evening_binge * evening)``; the number of further
+    episodes is geometric, ``floor(log u / log s)`` for one uniform ``u`` per play, at most
+    ``MAX_EPISODES_PER_SITTING - 1``.
+    """
+    stay = expit(config.binge_intercept + 0.5 * fit + config.evening_binge * evening)
+    return np.minimum(np.floor(np.log(u) / np.log(stay)), MAX_EPISODES_PER_SITTING - 1)
+
+
 def watch_outcomes(ctx: DayContext, s: Sessions, plays: dict, day: int) -> tuple[list[dict], dict]:
-    """Watch time of each play (Beta fraction by true fit), completion, autoplay, rewatch."""
+    """Watch time of each play (U-shaped fraction by true fit), completion, binge, rewatch.
+
+    A series play starts at the member's next unwatched episode (`SeriesProgress`); a finished
+    episode autoplays the following ones (`episodes_after`) up to the last. A film, or a series
+    whose last episode is finished, joins the member's completed titles.
+    """
     pop = ctx.pop
     idx, title = plays["sess"], plays["title_id"]
     user = s.user[idx]
     u = to_uniform(hash_keys(KEY_PLAY + np.arange(2), base=s.base[idx][:, None]))
     frac = beta(*watch_fraction_shape(plays["fit"]), u[:, 0])
     completed = frac >= COMPLETION_FRACTION
-    n_ep = pop.titles["n_episodes"].to_numpy()[title]
+    n_ep = pop.titles["n_episodes"].to_numpy()[title].astype(np.int64)
     runtime_s = pop.titles["runtime_min"].to_numpy()[title] * 60.0
-    p_more = expit(0.3 + 0.5 * plays["fit"])
-    more = np.floor(np.log(u[:, 1]) / np.log(p_more))
-    more = np.where(completed & (n_ep > 1), np.minimum(np.minimum(more, 5), n_ep - 1), 0)
-    watch = np.minimum(runtime_s * (frac + more), schema.MAX_WATCH_S).astype(np.float32)
     rewatch = ctx.completed.contains(user, title)
+    done = np.where(rewatch, 0, ctx.progress.episodes(user, title))  # a rewatch starts over
+    left = n_ep - done  # episodes from this play's first to the last
+    more = episodes_after(ctx.config, plays["fit"], is_evening(s.start_ms[idx]), u[:, 1])
+    more = np.where(completed & (left > 1), np.minimum(more, left - 1), 0).astype(np.int64)
+    watch = np.minimum(runtime_s * (frac + more), schema.MAX_WATCH_S).astype(np.float32)
+    series = n_ep > 1
+    finished = done + completed + more  # episodes finished after this play
+    ctx.progress.update(user[series], title[series], finished[series])
+    done_title = completed & (~series | (finished >= n_ep))
+    ctx.completed.add(user[done_title], title[done_title])
     common = (
         plays["title_id"],
         plays["artwork_id"],
@@ -174,8 +212,6 @@ def simulate_day(
     groups += ev
     ev, outcome = watch_outcomes(ctx, s, _concat_plays([*plays, search_plays]), day)
     groups += ev
-    done = outcome["completed"]
-    ctx.completed.add(outcome["user"][done], outcome["title"][done])
     return _assemble(s, groups, outcome)
 
 

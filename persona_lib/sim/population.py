@@ -314,6 +314,8 @@ def make_population(config: SimulationConfig) -> Population:
 # --- the behaviour model: true response of a member to a tile (read by sessions and Truth) ---
 DEVICE_CLICK = np.array([0.15, -0.2, 0.0, 0.05])  # tv, mobile, tablet, web
 SEEN_PENALTY = 3.0  # logit drop for a title the member has already completed
+RESUME_CLICK = 1.5  # logit lift of a series the member is part way through (the next episode)
+RESUME_PLAY = 2.0
 BAIT_PLAY_PENALTY = 2.5  # play-after-click logit lost per unit of clickbait gained in clicks
 
 
@@ -350,13 +352,18 @@ def artwork_score(m, users: np.ndarray, artworks: np.ndarray) -> np.ndarray:
     return taste + m.art_appeal[artworks]
 
 
-def tile_probabilities(m, config: SimulationConfig, users, titles, artworks, device, seen=None):
+def tile_probabilities(
+    m, config: SimulationConfig, users, titles, artworks, device, seen=None, resume=None
+):
     """True conditional probabilities for an examined tile.
 
     Returns ``(p_click, p_play_given_click, p_hover_given_no_click, fit)``; the artwork moves
     clicks and hovers, and plays after a click only through clickbait (``clickbait_weight``):
     a bait artwork of strength ``b`` adds ``w b`` to the click logit and subtracts ``2.5 w b``
-    from the play-after-click logit, so it wins clicks and loses plays.
+    from the play-after-click logit, so it wins clicks and loses plays. ``seen`` marks titles
+    the member has completed (``SEEN_PENALTY`` off the click logit); ``resume`` marks a series
+    the member is part way through (``RESUME_CLICK`` on the click logit, ``RESUME_PLAY`` on the
+    play logit: the member came back for the next episode).
     """
     fit = fit_score(m, users, titles)
     art = artwork_score(m, users, artworks)
@@ -366,6 +373,8 @@ def tile_probabilities(m, config: SimulationConfig, users, titles, artworks, dev
     if seen is not None:
         logit = logit - SEEN_PENALTY * seen
     play_logit = 1.0 + 0.8 * fit
+    if resume is not None:
+        logit, play_logit = logit + RESUME_CLICK * resume, play_logit + RESUME_PLAY * resume
     if config.clickbait_weight > 0:
         bait = config.clickbait_weight * m.art_bait[artworks]
         logit, play_logit = logit + bait, play_logit - BAIT_PLAY_PENALTY * bait

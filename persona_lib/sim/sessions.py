@@ -11,7 +11,12 @@ tile), so two policies see the same coins wherever they show the same thing.
 Logging conventions: a play is ``play_start`` (plus ``rewatch`` beside it when the member had
 completed the title before) and ``play_stop`` carrying ``watch_s``. For a series, one play covers
 the autoplayed episodes that follow a completed episode: ``watch_s`` can exceed one episode's
-runtime; completion means ``watch_s >= 0.9 * runtime``.
+runtime; completion means ``watch_s >= 0.9 * runtime``. (One longer play rather than a
+``play_start``/``play_stop`` pair per episode keeps a sitting of several episodes at two events:
+the hours come from the viewing, not from a larger log.) A series the member is part way through
+is *resumed*: its tile draws the click and the play (``RESUME_CLICK``, ``RESUME_PLAY`` in
+`population`), and the play starts at the next episode, so a "continue watching" row earns the
+return visits it shows.
 """
 
 from __future__ import annotations
@@ -64,6 +69,41 @@ class CompletedSet:
         self.keys = np.insert(self.keys, np.searchsorted(self.keys, k), k)
 
 
+class SeriesProgress:
+    """Episodes each member has finished of each series they started (sorted keys, as above).
+
+    A series stays *in progress* until its last episode is finished; only then does it join the
+    member's `CompletedSet` (and a later play of it is a rewatch).
+    """
+
+    def __init__(self, n_titles: int):
+        self.n_titles = n_titles
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.done = np.zeros(0, dtype=np.int32)
+
+    def episodes(self, users: np.ndarray, titles: np.ndarray) -> np.ndarray:
+        """Episodes finished so far (0 for a series never finished an episode of, or a film)."""
+        k = users.astype(np.int64) * self.n_titles + titles
+        if not len(self.keys):
+            return np.zeros(k.shape, dtype=np.int32)
+        pos = np.minimum(np.searchsorted(self.keys, k), len(self.keys) - 1)
+        return np.where(self.keys[pos] == k, self.done[pos], 0)
+
+    def update(self, users: np.ndarray, titles: np.ndarray, episodes: np.ndarray) -> None:
+        """Set each (member, series) to ``episodes`` (the largest if a pair comes twice)."""
+        k = users.astype(np.int64) * self.n_titles + titles
+        order = np.lexsort((episodes, k))
+        k, episodes = k[order], episodes[order]
+        last = np.r_[k[1:] != k[:-1], True]
+        k, episodes = k[last], episodes[last].astype(np.int32)
+        pos = np.searchsorted(self.keys, k)
+        hit = pos < len(self.keys)
+        hit[hit] = self.keys[pos[hit]] == k[hit]
+        self.done[pos[hit]] = np.maximum(self.done[pos[hit]], episodes[hit])
+        self.keys = np.insert(self.keys, pos[~hit], k[~hit])
+        self.done = np.insert(self.done, pos[~hit], episodes[~hit])
+
+
 @dataclass
 class DayContext:
     """What persists across days for the session simulator."""
@@ -71,12 +111,13 @@ class DayContext:
     config: SimulationConfig
     pop: Population
     completed: CompletedSet
+    progress: SeriesProgress
     row_names: dict[str, int] = field(default_factory=lambda: {"search": 0})
     search_cum: list = field(default_factory=list)  # per genre: (title ids, cumulative weights)
 
     @classmethod
     def create(cls, config: SimulationConfig, pop: Population) -> DayContext:
-        ctx = cls(config, pop, CompletedSet(config.n_titles))
+        ctx = cls(config, pop, CompletedSet(config.n_titles), SeriesProgress(config.n_titles))
         weight = pop.title_popularity**0.8 * np.exp(0.3 * pop.title_quality)
         for g in range(pop.title_genres.shape[1]):
             ids = np.flatnonzero(pop.title_genres[:, g] > 0)
@@ -266,8 +307,9 @@ def browse(
         "dwell": dwell.reshape(-1)[flat],
     }
     seen = ctx.completed.contains(t["user"], t["title"])
+    resume = ~seen & (ctx.progress.episodes(t["user"], t["title"]) > 0)
     pc, pp, ph, t["fit"] = tile_probabilities(
-        ctx.pop, ctx.config, t["user"], t["title"], t["artwork"], device, seen
+        ctx.pop, ctx.config, t["user"], t["title"], t["artwork"], device, seen, resume
     )
     u_click, u_play = _u32(hash_keys(KEY_CLICK + sj, base=s.base[idx][si]))
     t["click"] = t["ex"] & (u_click < pc)

@@ -17,6 +17,19 @@ Calibration sources (figures the defaults aim at; nothing is tuned to flatter a 
   legacy members).
 - Antenna (third-party panel) estimates of Netflix monthly churn: 2.4 % (2021), 3.3 % (2022);
   involuntary (payment failure) churn is commonly put at a fifth to a third of all churn.
+- Viewing time per paid membership: about 90 billion hours in the second half of 2023 over
+  roughly 250 million paid memberships (Netflix, "What We Watched" engagement report, and its
+  shareholder letters), 50-60 hours a member-month; 42.5 billion hours in 2015 (its letter of
+  January 2016) over 57-75 million members, 47-54. A membership is a household: several
+  profiles, so more than one sitting on many days. Share of members watching on a given day:
+  41 % of subscribers say they use Netflix daily and 38 % weekly (Cut Cable Today survey, 2016),
+  about half on a given day; YouGov (2018): 43 % of all US adults watch Netflix on a given day.
+  Sittings: "2-6 episodes of the same show in one sitting" is how 73 % of streamers define a
+  binge (Harris Interactive for Netflix, 2013); series autoplay the next episode, films are
+  mostly finished or left early, evenings run longer. The default world reaches the hours with
+  more visits per member (about 1.3 a day) rather than longer sittings, and keeps its log at
+  about 15 million events with 5,000 members instead of 20,000
+  (`notebooks/presets/default.yaml`).
 - Play rate per impression in the low single-digit percent, typical of homepage recommendation
   logs (e.g. the Open Bandit Dataset's click rates of 0.3-0.5 % per displayed item are a lower
   bound for a full-screen video homepage).

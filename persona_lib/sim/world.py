@@ -80,11 +80,14 @@ class Truth:
             title_language=self.titles["language"].cat.codes.to_numpy(),
         )
 
-    def click_prob(self, user_ids, title_ids, artwork_ids, device="tv", seen=None) -> np.ndarray:
+    def click_prob(
+        self, user_ids, title_ids, artwork_ids, device="tv", seen=None, resume=None
+    ) -> np.ndarray:
         """True probability that an examined tile is clicked (vectorized over equal-length ids).
 
         ``device`` is a name from ``schema.DEVICES`` or an array of names or codes; ``seen``
-        marks titles the member has already completed.
+        marks titles the member has already completed, ``resume`` series the member is part way
+        through.
         """
         u, t, a = (np.asarray(x, dtype=np.int64) for x in (user_ids, title_ids, artwork_ids))
         dev = np.asarray(device)
@@ -93,7 +96,8 @@ class Truth:
             if np.any(dev < 0):
                 raise ValueError(f"device must be one of {schema.DEVICES}")
         seen_arr = None if seen is None else np.asarray(seen, dtype=float)
-        return tile_probabilities(self.latent, self.config, u, t, a, dev, seen_arr)[0]
+        resume_arr = None if resume is None else np.asarray(resume, dtype=float)
+        return tile_probabilities(self.latent, self.config, u, t, a, dev, seen_arr, resume_arr)[0]
 
     def fit(self, user_ids, title_ids) -> np.ndarray:
         """True fit of titles to members (drives play-after-click and watch fraction)."""

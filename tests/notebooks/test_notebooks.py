@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from persona_lib.evaluation.truth_checks import min_covering, z_to_truth
+from persona_lib.evaluation.truth_checks import interval_se, min_covering, z_to_truth
 from persona_lib.report.labels import label
 from persona_lib.report.runner import discover_notebooks, run_notebooks
 
@@ -105,16 +105,17 @@ def test_recommenders_offline_and_online(smoke_run):
         assert 0 <= m[f"{name}_ndcg_at_10"] <= 1
     assert m["ease_ndcg_at_10"] > 0.2 and m["als_ndcg_at_10"] > 0.2
     assert m["best_ndcg_at_10"] >= m["popularity_ndcg_at_10"]
-    # in the simulated service, with common random numbers, the personalized pages do better
-    # than the simulator's default page for the same members on the same days. With the EASE and
-    # ALS settings tuned on the training days (TUNE_POINTS, the same on every machine), the ALS
-    # page's paired difference is about 3.5 standard errors above 0 on smoke (EASE's about 5.5),
-    # so a negative estimate has probability below 3e-4; whether the 95 % interval excludes 0 is
-    # a 93 % coin and is not asserted
-    assert m["page_als_play_rate_diff"] > 0
+    # in the simulated service, with common random numbers, each page is served to the same
+    # members on the same days; on smoke (members visit a quarter as often as on the calibrated
+    # default) the pages' differences from the default page are within about two standard
+    # errors of 0 in play rate and hours (in the calibrated world the ALS page's hours lie ~14
+    # standard errors above 0: tests/unit/models/homepage/test_page_policy.py), so no sign is
+    # asserted here, only that each estimate lies inside its interval
     assert m["page_als_play_rate_diff_ci_low"] < m["page_als_play_rate_diff"]
     assert m["page_als_play_rate_diff"] < m["page_als_play_rate_diff_ci_high"]
-    assert m["page_ease_play_rate_lift_pct"] > 0
+    assert m["page_als_hours_diff_ci_low"] < m["page_als_hours_diff"]
+    assert m["page_als_hours_diff"] < m["page_als_hours_diff_ci_high"]
+    assert m["default_hours_per_member"] > 0
     assert -1 <= m["offline_online_spearman"] <= 1
     # the feedback loop changes a member's page without a refit
     assert m["feedback_page_titles_changed_pct"] > 0
@@ -199,11 +200,21 @@ def test_artwork_personalization_against_truth(smoke_run):
     m = metrics_of(smoke_run, "03_artwork_personalization")
     # uniformly random artwork has no lift over the title's average artwork, by construction
     assert abs(m["truth_uniform_click_lift_pct"]) < 2
-    # off-policy estimates of a fitted policy land near its exactly computed true value
-    assert m["dr_max_abs_error_pct"] < 6 and m["snips_max_abs_error_pct"] < 6
-    assert m["dr_greedy_logistic_clicks_per_1k"] == pytest.approx(
-        m["truth_greedy_logistic_clicks_per_1k"], rel=0.06
+    # off-policy estimates of a fitted policy land near its exactly computed true value: within
+    # Z_MAX standard errors (from its interval); every policy's DR and SNIPS error within Z_MAX
+    # of that relative standard error (the policies are scored on the same logged rounds), not
+    # within a fixed 6 % that a draw 2 standard errors out would cross (7.1 % on smoke after
+    # the viewing calibration, 2.2 standard errors)
+    assert_near_truth(
+        m,
+        "dr_greedy_logistic_clicks_per_1k",
+        "dr_greedy_logistic_ci_low_per_1k",
+        "dr_greedy_logistic_ci_high_per_1k",
+        "truth_greedy_logistic_clicks_per_1k",
     )
+    se = interval_se(m["dr_greedy_logistic_ci_low_per_1k"], m["dr_greedy_logistic_ci_high_per_1k"])
+    bound = Z_MAX * 100 * float(se) / m["truth_greedy_logistic_clicks_per_1k"]
+    assert m["dr_max_abs_error_pct"] < bound and m["snips_max_abs_error_pct"] < bound
     # a misspecified reward model biases DM more than DR corrects it
     assert m["dm_max_abs_error_pct"] > m["dr_max_abs_error_pct"]
     assert m["truth_greedy_logistic_clicks_per_1k"] > 1.1 * m["truth_uniform_clicks_per_1k"]
@@ -290,7 +301,10 @@ def test_experiments_calibrated_and_against_truth(smoke_run):
             f"truth_{metric}{unit}",
         )
     assert m["intervals_covering_truth"] >= min_covering(m["metrics_tested"])
-    assert m["truth_play_rate_diff_pp"] > 0 and m["truth_hours_diff"] > 0
+    # the launch adds hours (true +1.4 h a member on smoke seed 0, about 3 of the estimate's
+    # standard errors); its true effect on the play rate per visit is near 0 (-0.8 pp) because
+    # most visits resume a series that either page shows, so its sign is not asserted
+    assert m["truth_hours_diff"] > 0
     # CUPED: a narrower interval around the same truth
     assert m["cuped_variance_reduction_pct"] > 20
     cuped_width = m["hours_cuped_ci_high"] - m["hours_cuped_ci_low"]
@@ -331,10 +345,11 @@ def test_revenue_impact_against_truth(smoke_run):
 
 def test_sales_conversions_against_truth(smoke_run):
     m = metrics_of(smoke_run, "07_sales_conversions")
-    # upsell: the uplift-targeted offer beats a random one of the same size in the truth (by
-    # about 20 standard errors on smoke), and the estimate from the logs alone lies near the
-    # true value
-    assert m["truth_upsell_top_vs_random_ci_low"] > 0
+    # upsell: an offer lifts upgrades over no offer, the targeted third reaches at most what an
+    # offer to everyone does, and the estimate from the logs alone lies near the true value.
+    # Whether the uplift-targeted third beats a random third is the notebook's to state from
+    # the truth's interval: on smoke seed 0 it does by +1.1 per 1k (CI low +0.2, about 2
+    # standard errors, against about 20 before the viewing calibration), a coin here
     assert m["truth_upsell_none_upgrades_per_1k"] < m["truth_upsell_top_upgrades_per_1k"]
     assert m["truth_upsell_top_upgrades_per_1k"] <= m["truth_upsell_everyone_upgrades_per_1k"]
     assert_near_truth(
@@ -379,7 +394,10 @@ def test_sales_conversions_against_truth(smoke_run):
         "ads_6_churn_6m_ci_high",
         "truth_ads_6_churn_6m_per_1k",
     )
-    assert m["truth_ads_6_vs_4_lifetime_revenue_usd"] < 0 < m["truth_ads_6_vs_4_revenue_12m_usd"]
+    # six ad minutes an hour earn more than four in the first year; over a lifetime the extra
+    # churn takes part of it back (with realistic hours the lifetime difference is positive too:
+    # its sign is the notebook's to state, from the numbers)
+    assert 0 < m["truth_ads_6_vs_4_revenue_12m_usd"]
     assert m["ads_tier_arpu_usd"] == pytest.approx(m["truth_ads_tier_arpu_usd"], rel=0.05)
     assert m["ads_tier_arpu_usd"] > 7.99
     # the conversion map adds the three personalization levers, each against its best

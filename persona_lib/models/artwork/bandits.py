@@ -251,8 +251,17 @@ class LinUCBPolicy(_LinearPolicy):
         self.alpha = alpha
 
     def _probabilities(self, context, candidates, valid):
-        z, mean = self._scores(context, candidates)
-        width = np.sqrt(np.maximum(np.einsum("nkd,nkd->nk", z @ self.A_inv_, z), 0.0))
+        # z = x (x) f with f = [1, a]: theta . z = x' Theta f and z' A^-1 z = f' (x' M x) f, with
+        # Theta and M the (d, d_a + 1) blocks of theta and A^-1, so the (n, k, D) features are
+        # never built and the quadratic form costs one D x D product per row, not per candidate
+        actions = self._action_features(candidates)
+        full = np.concatenate([np.ones((*actions.shape[:2], 1)), actions], axis=2)
+        n, (d, da1) = len(context), (context.shape[1], full.shape[2])
+        self._ensure_model(d * da1)
+        mean = np.matmul(full, (context @ self.theta_.reshape(d, da1))[:, :, None])[:, :, 0]
+        inner = (context @ self.A_inv_.reshape(d, -1)).reshape(n, da1, d, da1)
+        block = np.matmul(context[:, None, None, :], inner)[:, :, 0, :]  # (n, da1, da1)
+        width = np.sqrt(np.maximum((np.matmul(full, block) * full).sum(axis=2), 0.0))
         # rounding so that equal candidates (same attributes) tie exactly
         return greedy_probabilities(np.round(mean + self.alpha * width, 12), valid)
 

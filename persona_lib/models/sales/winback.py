@@ -19,8 +19,9 @@ Baselines: `popular_title` (the most played candidate, for everyone) and `random
 
 Measured against the truth (`persona_lib.evaluation.sales.winback_study`): on the smoke world
 with 8,000 members ``"profile"`` lifted true reactivations from 93 (popular title) to 110 per
-1,000 lapsed members; on the default world (20,000 members, 90 days) it tied the popular title
-(91 vs 92), and ``"ease"`` / ``"als"`` did worse than popular on both. The oracle title (true
+1,000 lapsed members; on the default world of that time (20,000 members, 90 days, before the
+viewing calibration) it tied the popular title (91 vs 92), and ``"ease"`` / ``"als"`` did worse
+than popular on both (both worlds as they were then). The oracle title (true
 fit) would reach about 200 per 1,000: the lapsed members' short histories are the limit.
 Learning the weights of genre, language and popularity from impression-to-play outcomes did
 not help either (tried, not kept).

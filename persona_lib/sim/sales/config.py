@@ -107,8 +107,8 @@ class SalesConfig:
     churn_rr_per_ad_minute: float = 1.06  # ASSUMPTION: relative risk per extra ad minute/hour
     hours_change_per_ad_minute: float = -0.02  # ASSUMPTION: relative change of hours watched
     # realized hours per expected homepage session in the base world (measured on the default
-    # preset: 0.19 h/day logged for a mean engagement of 0.27 sessions/day)
-    hours_per_session: float = 0.7
+    # preset: 1.63 h/day logged for a mean engagement of 1.30 sessions/day)
+    hours_per_session: float = 1.25
     hours_shape: float = 3.0  # Gamma shape of a member's month-to-month hours
 
     def __post_init__(self) -> None:

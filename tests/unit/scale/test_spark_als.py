@@ -2,9 +2,10 @@
 
 On the smoke world's confidence weights (a stratified split by member), `SparkALS` and
 `ALSRecommender` with the same hyperparameters land within 5 % (relative) in nDCG@10. The smoke
-world is sparse (about four titles per member), where MLlib's per-row penalty (ALS-WR) makes
-it a different model: the two agree near ``regularization=50`` (measured: implicit 0.528, Spark
-0.520) and drift apart away from it, so the setting is pinned here; MovieLens 100K is compared
+world is sparse, where MLlib's per-row penalty (ALS-WR) makes it a different model: the two
+agree near ``regularization=60`` (measured: implicit 0.500, Spark 0.513; at 50 0.470 and 0.520,
+at 80 0.536 and 0.498) and drift apart away from it, so the setting is pinned here (it was 50
+before the viewing calibration changed the world's confidence weights); MovieLens 100K is compared
 by ``benchmarks/spark_als_movielens.py``. Skipped unless pyspark is installed and ``java`` runs.
 """
 
@@ -22,7 +23,7 @@ from persona_lib.signals import confidence_weights
 
 pytestmark = pytest.mark.spark
 
-PARAMS = {"factors": 16, "regularization": 50.0, "alpha": 1.0, "iterations": 15,
+PARAMS = {"factors": 16, "regularization": 60.0, "alpha": 1.0, "iterations": 15,
           "random_state": 0}  # fmt: skip
 K = 10
 

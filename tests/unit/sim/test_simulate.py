@@ -166,8 +166,8 @@ def test_config_validates_and_round_trips():
 def test_presets_are_sized_as_documented():
     smoke, default, large = (load_preset(n) for n in ("smoke", "default", "large"))
     assert (smoke.n_users, smoke.n_titles, smoke.n_days) == (1000, 300, 30)
-    assert (default.n_users, default.n_titles, default.n_days) == (20_000, 2_000, 90)
-    assert large.n_users >= 200_000
+    assert (default.n_users, default.n_titles, default.n_days) == (5_000, 2_000, 90)
+    assert large.n_users >= 50_000
 
 
 def test_missing_preset_lists_the_available_ones():
