@@ -47,8 +47,9 @@ def member_days(
     """
     lo = np.datetime64(start, "ms").astype(np.int64)
     hi = np.datetime64(end, "ms").astype(np.int64)
-    status = billing["status"].astype(str)
-    moves = billing[status.isin(STARTS + STOPS).to_numpy()]
+    status = billing["status"].astype(str).to_numpy()
+    move = np.isin(status, STARTS + STOPS)
+    moves = billing[move]
     signup = users["signup_ts"].to_numpy(dtype="datetime64[ms]")
     known = ~np.isnat(signup)
     frame = pd.DataFrame(
@@ -59,9 +60,7 @@ def member_days(
             "ts": np.concatenate(
                 [signup[known], moves["period_start"].to_numpy(dtype="datetime64[ms]")]
             ).astype(np.int64),
-            "opens": np.concatenate(
-                [np.ones(known.sum(), bool), moves["status"].astype(str).isin(STARTS).to_numpy()]
-            ),
+            "opens": np.concatenate([np.ones(known.sum(), bool), np.isin(status[move], STARTS)]),
         }
     ).sort_values(["user_id", "ts"], kind="stable")
     user, ts, opens = (frame[c].to_numpy() for c in ("user_id", "ts", "opens"))
@@ -123,14 +122,14 @@ def viewing_time(
         end = (ts.max().astype("datetime64[D]") + 1) if ts.size else np.datetime64(start, "D")
     lo, hi = np.datetime64(start, "ms"), np.datetime64(end, "ms")
     inside = (ts >= lo) & (ts < hi)
-    stops = inside & (events["event_type"].astype(str).to_numpy() == "play_stop")
+    stops = inside & (events["event_type"] == "play_stop").to_numpy()
     watch = events["watch_s"].to_numpy(dtype="float64", na_value=np.nan)[stops]
     hours = float(np.nansum(watch) / 3600.0)
     days = member_days(users, billing, lo, hi)
     user = events["user_id"].to_numpy()[stops].astype(np.int64)
     day = ts[stops].astype("datetime64[D]").astype(np.int64)
-    span = int(day.max() - day.min()) + 1 if day.size else 1
-    active = np.unique(user * span + (day - day.min() if day.size else day)).size
+    day = day - (day.min() if day.size else 0)  # days since the first play_stop
+    active = np.unique(user * (int(day.max(initial=0)) + 1) + day).size  # (member, day) pairs
     sittings = pd.unique(events["session_id"].to_numpy()[stops]).size
     sessions = pd.unique(events["session_id"].to_numpy()[inside]).size
 

@@ -84,9 +84,7 @@ def log_window(events: pd.DataFrame) -> LogWindow:
     starts = events.groupby("session_id", sort=False)["ts"].min().dropna()
     if starts.empty:
         raise ValueError("log_window needs an event log with at least one timestamped event")
-    days = starts.to_numpy().astype("datetime64[D]")
-    first, last = days.min(), days.max()
-    return LogWindow(str(first), int((last - first).astype(np.int64)) + 1)
+    return _spanning(starts.to_numpy().astype("datetime64[D]"))
 
 
 def billing_window(billing: pd.DataFrame) -> LogWindow:
@@ -119,5 +117,10 @@ def billing_window(billing: pd.DataFrame) -> LogWindow:
     days = billing["period_start"].dropna().to_numpy().astype("datetime64[D]")
     if days.size == 0:
         raise ValueError("billing_window needs a billing log with at least one dated row")
+    return _spanning(days)
+
+
+def _spanning(days: np.ndarray) -> LogWindow:
+    """The window of whole days from the earliest to the latest of ``days`` (datetime64[D])."""
     first, last = days.min(), days.max()
     return LogWindow(str(first), int((last - first).astype(np.int64)) + 1)

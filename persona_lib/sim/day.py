@@ -28,6 +28,7 @@ from persona_lib.sim.sessions import (
     browse,
     draw_sessions,
     event_arrays,
+    local_hour,
 )
 
 
@@ -86,7 +87,7 @@ def watch_fraction_shape(fit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def is_evening(start_ms: np.ndarray) -> np.ndarray:
     """Whether sessions starting at ``start_ms`` (ms since the epoch, local time) are evening."""
-    hour = (np.asarray(start_ms) // 3_600_000) % 24
+    hour = local_hour(start_ms)
     lo, hi = EVENING_HOURS
     return (hour >= lo) | (hour < hi)
 

@@ -44,6 +44,11 @@ _LO32 = np.uint64(0xFFFFFFFF)
 _LOGNORMAL = np.exp(0.45 * ndtri((np.arange(4096) + 0.5) / 4096)).astype(np.float32)
 
 
+def local_hour(start_ms: np.ndarray) -> np.ndarray:
+    """Hour of the day (0-23) of times in ms since the epoch (the simulator's clock is local)."""
+    return (np.asarray(start_ms) // 3_600_000) % 24
+
+
 def _u32(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two uniforms from one 64-bit hash (high and low 32 bits)."""
     hi = ((h >> np.uint64(32)).astype(np.float64) + 0.5) * 2.0**-32
@@ -232,7 +237,7 @@ def _request_page(
     vis, screen = int(VISIBLE_COLS[device]), int(SCREEN_ROWS[device])
     per_row = float(exam_probability(np.arange(vis), 0).sum())
     depth = int(np.ceil(1.25 * s.max_review[idx].max() / per_row)) + screen
-    hours = ((s.start_ms[idx] // 3_600_000) % 24).astype(np.int8)
+    hours = local_hour(s.start_ms[idx]).astype(np.int8)
     width = min(cfg.titles_per_row, vis + int(SCROLL_COLS[device]))
     request = PageRequest(
         s.session_id[idx],

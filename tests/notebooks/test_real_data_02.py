@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
+from imported_runs import run_on_import
 from own_logs_checks import markdown_text
 from shared_data import SHARED_DATA
 
@@ -25,7 +26,6 @@ from persona_lib.datasets.importers import import_movielens
 from persona_lib.evaluation import map_at_k, ndcg_at_k, recall_at_k, temporal_holdout
 from persona_lib.models import PopularityRecommender
 from persona_lib.report.parameters import parameter_defaults
-from persona_lib.report.runner import run_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02_recommenders.ipynb"
@@ -39,16 +39,10 @@ pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def ml100k(tmp_path_factory):
     """The imported folder and 02's run on it: (folder, NotebookResult, executed notebook)."""
-    if not ML_100K.is_dir():
-        pytest.skip(f"{ML_100K} is absent")
-    tmp = tmp_path_factory.mktemp("ml100k")
-    import_movielens(ML_100K, tmp / "logs")
-    run = run_notebooks(
-        preset="smoke", seed=0, out_dir=tmp / "run", only=["02"],
-        parameters={"DATA_DIR": str(tmp / "unused-cache")}, progress=False, data=tmp / "logs",
-    )  # fmt: skip
-    executed = tmp / "run" / "02_recommenders.ipynb"
-    return tmp / "logs", run.notebooks[0], executed
+    logs, run, run_dir = run_on_import(
+        tmp_path_factory, "ml100k", ML_100K, import_movielens, ML_100K, ["02"]
+    )
+    return logs, run.notebooks[0], run_dir / "02_recommenders.ipynb"
 
 
 def test_02_runs_on_movielens_and_records_the_offline_table_for_every_model(ml100k):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from imported_runs import run_on_import
 from own_logs_checks import markdown_text
 from shared_data import SHARED_DATA
 from tolerances import FLOAT64, approx64
@@ -36,7 +37,6 @@ from tolerances import FLOAT64, approx64
 from persona_lib.data.published import read_published
 from persona_lib.datasets.importers import import_obd
 from persona_lib.report.parameters import parameter_defaults
-from persona_lib.report.runner import run_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "benchmarks") not in sys.path:  # the benchmark's own functions, as tests/regression
@@ -54,15 +54,11 @@ pytestmark = pytest.mark.real_data  # about 12 s: the import, then 03 with its i
 @pytest.fixture(scope="module")
 def obd(tmp_path_factory):
     """The imported folder and 03's run on it: (folder, NotebookResult, executed notebook)."""
-    if not (OBD / "SHA256SUMS").is_file():
-        pytest.skip(f"{OBD} is absent")
-    tmp = tmp_path_factory.mktemp("obd")
-    import_obd(OBD, tmp / "logs", policy="bts", campaign=CAMPAIGN)
-    run = run_notebooks(
-        preset="smoke", seed=0, out_dir=tmp / "run", only=["03"],
-        parameters={"DATA_DIR": str(tmp / "unused-cache")}, progress=False, data=tmp / "logs",
+    logs, run, run_dir = run_on_import(
+        tmp_path_factory, "obd", OBD / "SHA256SUMS", import_obd, OBD, ["03"],
+        policy="bts", campaign=CAMPAIGN,
     )  # fmt: skip
-    return tmp / "logs", run.notebooks[0], tmp / "run" / f"{NAME}.ipynb"
+    return logs, run.notebooks[0], run_dir / f"{NAME}.ipynb"
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from imported_runs import run_on_import, simulated_nothing
 from own_logs_checks import markdown_text, result_of
 from shared_data import SHARED_DATA
 
@@ -26,7 +27,6 @@ from persona_lib.data import load_logs
 from persona_lib.data.published import read_published
 from persona_lib.datasets.importers.telco import import_telco
 from persona_lib.datasets.telco import TELCO_FILE, load_telco
-from persona_lib.report.runner import run_notebooks
 
 TELCO = SHARED_DATA / "telco" / TELCO_FILE
 CHURN, REVENUE = "04_churn_retention", "06_revenue_impact"
@@ -49,16 +49,11 @@ pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def telco(tmp_path_factory):
     """The imported folder, its tables and the run of 04 and 06 on it."""
-    if not TELCO.is_file():
-        pytest.skip(f"{TELCO} is absent")
-    tmp = tmp_path_factory.mktemp("telco")
-    import_telco(TELCO, tmp / "logs")
-    run = run_notebooks(
-        preset="smoke", seed=0, out_dir=tmp / "run", only=["04", "06"],
-        parameters={"DATA_DIR": str(tmp / "unused-cache")}, progress=False, data=tmp / "logs",
-    )  # fmt: skip
-    assert not any((tmp / "unused-cache").glob("*/manifest.json")), "the run on logs simulated"
-    return tmp / "logs", load_logs(tmp / "logs"), run, tmp / "run"
+    logs, run, run_dir = run_on_import(
+        tmp_path_factory, "telco", TELCO, import_telco, TELCO, ["04", "06"]
+    )
+    assert simulated_nothing(run_dir), "the run on logs simulated"
+    return logs, load_logs(logs), run, run_dir
 
 
 def outputs_text(executed) -> str:

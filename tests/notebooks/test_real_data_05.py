@@ -19,13 +19,13 @@ import json
 from pathlib import Path
 
 import pytest
+from imported_runs import run_on_import, simulated_nothing
 from own_logs_checks import markdown_text
 from shared_data import SHARED_DATA
 
 from persona_lib.data.published import read_published
 from persona_lib.datasets.importers import import_cookie_cats
 from persona_lib.report.numbers import fmt
-from persona_lib.report.runner import run_notebooks
 
 NAME = "05_experiments"
 COOKIE_CATS = SHARED_DATA / "cookie_cats" / "cookie_cats.csv"
@@ -40,16 +40,11 @@ pytestmark = pytest.mark.real_data
 @pytest.fixture(scope="module")
 def cookie_cats(tmp_path_factory):
     """The imported folder and 05's run on it: (folder, NotebookResult, run folder)."""
-    if not COOKIE_CATS.is_file():
-        pytest.skip(f"{COOKIE_CATS} is absent")
-    tmp = tmp_path_factory.mktemp("cookie_cats")
-    import_cookie_cats(COOKIE_CATS, tmp / "logs")
-    run = run_notebooks(
-        preset="smoke", seed=0, out_dir=tmp / "run", only=[NAME[:2]],
-        parameters={"DATA_DIR": str(tmp / "unused-cache")}, progress=False, data=tmp / "logs",
-    )  # fmt: skip
-    assert not any((tmp / "unused-cache").glob("*/manifest.json")), "the run on logs simulated"
-    return tmp / "logs", run.notebooks[0], tmp / "run"
+    logs, run, run_dir = run_on_import(
+        tmp_path_factory, "cookie_cats", COOKIE_CATS, import_cookie_cats, COOKIE_CATS, [NAME[:2]]
+    )
+    assert simulated_nothing(run_dir), "the run on logs simulated"
+    return logs, run.notebooks[0], run_dir
 
 
 def test_05_reproduces_every_published_cookie_cats_figure(cookie_cats):
